@@ -1,0 +1,91 @@
+"""The exchange port: what the bot needs from a venue, in domain types.
+
+Implementations: ``ccxt_adapter.CcxtExchange`` (any ccxt venue, including the loopback Bybit
+simulator) and ``inprocess.InProcessExchange`` (the simulator's venue model called directly, for
+unit tests and fast backtests). Errors are raised as ``bot.errors`` classes, never ccxt's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from bot.domain import (
+    Balance,
+    Bar,
+    Fill,
+    FundingPayment,
+    FundingRate,
+    MarketInfo,
+    OpenOrder,
+    OrderAck,
+    OrderIntent,
+    OrderReport,
+    PerpPosition,
+    Ticker,
+)
+
+
+@runtime_checkable
+class ExchangePort(Protocol):
+    async def load_markets(self) -> Mapping[str, MarketInfo]:
+        """All spot and linear perp markets, keyed by unified symbol. Cached by implementations."""
+        ...
+
+    async def fetch_balances(self) -> Mapping[str, Balance]:
+        """Every asset of the (unified) wallet, in one request."""
+        ...
+
+    async def fetch_positions(self) -> Mapping[str, PerpPosition]:
+        """All open linear perp positions (by settle coin, one request), keyed by symbol.
+        Flat positions may be omitted."""
+        ...
+
+    async def fetch_tickers(self, symbols: Sequence[str]) -> Mapping[str, Ticker]:
+        """Tickers for the given symbols: one request per market category, whatever their number."""
+        ...
+
+    async def fetch_funding_rates(self, symbols: Sequence[str]) -> Mapping[str, FundingRate]:
+        """Current (next) funding rate per perp symbol."""
+        ...
+
+    async def fetch_open_orders(self, symbol: str) -> Sequence[OpenOrder]:
+        """Open orders of one symbol, including untriggered stop orders."""
+        ...
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
+        """Look an order up by our client order id (open or closed); None if the venue never saw it."""
+        ...
+
+    async def create_order(self, intent: OrderIntent) -> OrderAck:
+        """Send one order. Raises OrderRejected (with the venue's reason) or AmbiguousSubmit.
+        Never retried by the implementation."""
+        ...
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> bool:
+        """Cancel by client order id. False if it was no longer open (filled, cancelled, unknown)."""
+        ...
+
+    async def fetch_fills(self, symbol: str, since: datetime | None) -> Sequence[Fill]:
+        """Our executions on one symbol since a time (inclusive), oldest first."""
+        ...
+
+    async def fetch_funding_payments(
+        self, symbol: str, since: datetime | None
+    ) -> Sequence[FundingPayment]:
+        """Funding settlements on one perp since a time (inclusive), oldest first."""
+        ...
+
+    async def fetch_ohlcv(
+        self, symbol: str, timeframe: str, since: datetime | None, limit: int
+    ) -> Sequence[Bar]:
+        """Bars oldest first, at most ``limit``, starting at ``since`` when given."""
+        ...
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        """Set the perp leverage; tolerates 'not modified'."""
+        ...
+
+    async def close(self) -> None: ...
