@@ -51,8 +51,9 @@ class ExchangePort(Protocol):
         """Current (next) funding rate per perp symbol."""
         ...
 
-    async def fetch_open_orders(self, symbol: str) -> Sequence[OpenOrder]:
-        """Open orders of one symbol, including untriggered stop orders."""
+    async def fetch_open_orders(self, symbol: str | None = None) -> Sequence[OpenOrder]:
+        """Open orders including untriggered stop orders: of one symbol, or (None) of every linear
+        perp in one request (by settle coin), so reads per cycle do not grow with the hedges."""
         ...
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
@@ -68,14 +69,16 @@ class ExchangePort(Protocol):
         """Cancel by client order id. False if it was no longer open (filled, cancelled, unknown)."""
         ...
 
-    async def fetch_fills(self, symbol: str, since: datetime | None) -> Sequence[Fill]:
-        """Our executions on one symbol since a time (inclusive), oldest first."""
+    async def fetch_fills(self, symbol: str | None, since: datetime | None) -> Sequence[Fill]:
+        """Our executions since a time (inclusive), oldest first: of one symbol, or (None) of every
+        linear perp in one request."""
         ...
 
     async def fetch_funding_payments(
-        self, symbol: str, since: datetime | None
+        self, symbol: str | None, since: datetime | None
     ) -> Sequence[FundingPayment]:
-        """Funding settlements on one perp since a time (inclusive), oldest first."""
+        """Funding settlements since a time (inclusive), oldest first: of one perp, or (None) of
+        every linear perp in one request."""
         ...
 
     async def fetch_ohlcv(
