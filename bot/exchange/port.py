@@ -87,6 +87,12 @@ class ExchangePort(Protocol):
         """Bars oldest first, at most ``limit``, starting at ``since`` when given."""
         ...
 
+    async def fetch_funding_rate_history(
+        self, symbol: str, since: datetime | None, limit: int
+    ) -> Sequence[FundingRate]:
+        """Past settled funding rates of one perp, oldest first (for funding-aware strategies)."""
+        ...
+
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         """Set the perp leverage; tolerates 'not modified'."""
         ...
