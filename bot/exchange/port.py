@@ -57,7 +57,7 @@ class ExchangePort(Protocol):
         ...
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
-        """Look an order up by our client order id (open or closed); None if the venue never saw it."""
+        """Look an order up by client order id (open or closed); None if the venue never saw it."""
         ...
 
     async def create_order(self, intent: OrderIntent) -> OrderAck:
@@ -66,7 +66,7 @@ class ExchangePort(Protocol):
         ...
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> bool:
-        """Cancel by client order id. False if it was no longer open (filled, cancelled, unknown)."""
+        """Cancel by client order id. False if no longer open (filled, cancelled, unknown)."""
         ...
 
     async def fetch_fills(self, symbol: str | None, since: datetime | None) -> Sequence[Fill]:

@@ -1,0 +1,168 @@
+"""Composition root: settings -> store -> exchange port -> strategies -> risk -> engine.
+
+The only module that knows how the pieces are wired; constructors elsewhere do no I/O.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.engine import Engine
+from bot.errors import ConfigError
+from bot.exchange.port import ExchangePort
+from bot.logging import REDACTOR, get_logger
+from bot.settings import FileConfig, RuntimeSettings
+from bot.store.migrate import schema_status, upgrade
+from bot.store.repo import Store
+
+log = get_logger("bot.app")
+TAG_CURSOR = "instance_tag"
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    runtime: RuntimeSettings
+    config: FileConfig
+    store: Store
+    port: ExchangePort
+    engine: Engine
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for closer in reversed(self.closers):
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result
+
+
+async def ensure_schema(url: str, auto_migrate: bool) -> None:
+    """A fresh database is migrated; one behind the newest migration is migrated only when
+    HEDGEBOT_AUTO_MIGRATE is set, otherwise the bot stops and says what to run."""
+    current, head = await schema_status(url)
+    if current == head:
+        return
+    if current is None or auto_migrate:
+        log.info("migrating database", current=current, head=head)
+        await upgrade(url)
+        return
+    raise ConfigError(
+        [
+            f"HEDGEBOT_DATABASE_URL: database schema is at revision {current}, this version needs "
+            f"{head}: run `hedgebot db upgrade` (or set HEDGEBOT_AUTO_MIGRATE=true)"
+        ]
+    )
+
+
+async def instance_tag(store: Store) -> str:
+    """A short id of this database, part of every client order id, so that a bot started on a new
+    database never reuses an id an earlier one sent to the same account."""
+    tag = await store.get_cursor(TAG_CURSOR)
+    if tag is None:
+        tag = secrets.token_hex(2)
+        await store.set_cursor(TAG_CURSOR, tag)
+    return tag
+
+
+async def open_store(runtime: RuntimeSettings) -> Store:
+    if runtime.database_url.startswith("sqlite") and ":///" in runtime.database_url:
+        path = runtime.database_url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    await ensure_schema(runtime.database_url, runtime.auto_migrate)
+    return Store.from_url(runtime.database_url)
+
+
+async def build_port(
+    runtime: RuntimeSettings, config: FileConfig, closers: list[Callable[[], Any]]
+) -> tuple[ExchangePort, Callable[[], datetime]]:
+    """The venue and the clock that goes with it. Paper mode without a venue URL starts the
+    simulator inside this process, on a free loopback port, and talks to it through ccxt."""
+    from bot.exchange.factory import VenueConnection, create_exchange
+
+    key, secret = runtime.api_key, runtime.api_secret
+    clock: Callable[[], datetime] = wall_clock
+    url = runtime.venue_url
+    if runtime.mode == "paper" and url is None:
+        from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, start_simulator
+
+        sim = await start_simulator(**paper_sim_options(config))
+        closers.append(sim.stop)
+        url = sim.url
+        key, secret = SecretStr(DEFAULT_API_KEY), SecretStr(DEFAULT_API_SECRET)
+        venue = sim.venue
+        clock = lambda: venue.now  # noqa: E731 - the embedded venue's simulated time
+        log.info("embedded simulator started", url=url)
+    elif runtime.mode == "paper" and key is None:
+        from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET
+
+        key, secret = SecretStr(DEFAULT_API_KEY), SecretStr(DEFAULT_API_SECRET)
+    REDACTOR.register(
+        key.get_secret_value() if key else None, secret.get_secret_value() if secret else None
+    )
+    port = create_exchange(
+        VenueConnection(
+            venue=runtime.venue,
+            mode=runtime.mode,
+            api_key=key,
+            api_secret=secret,
+            url=url,
+            allow_live=runtime.allow_live,
+        )
+    )
+    closers.append(port.close)
+    return port, clock
+
+
+def paper_sim_options(config: FileConfig) -> dict[str, Any]:
+    paper = config.paper
+    return {
+        "wallet": dict(paper.wallet),
+        "seed": paper.seed,
+        "speed": paper.speed,
+        "data_dir": paper.data_dir,
+    }
+
+
+async def build_app(
+    runtime: RuntimeSettings,
+    config: FileConfig,
+    *,
+    port: ExchangePort | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> App:
+    closers: list[Callable[[], Any]] = []
+    store = await open_store(runtime)
+    closers.append(store.close)
+    try:
+        if port is None:
+            port, venue_clock = await build_port(runtime, config, closers)
+            clock = clock or venue_clock
+        tag = await instance_tag(store)
+        kill_file = runtime.kill_switch_file
+        engine = Engine(
+            port=port,
+            store=store,
+            config=config,
+            clock=clock or wall_clock,
+            tag=tag,
+            kill_switch=(lambda: kill_file.exists()) if kill_file else (lambda: False),
+        )
+        await engine.start()
+    except BaseException:
+        for closer in reversed(closers):
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result
+        raise
+    return App(runtime, config, store, port, engine, closers)

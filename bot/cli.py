@@ -1,0 +1,276 @@
+"""The `hedgebot` command line.
+
+Exit codes: 0 success, 2 invalid configuration (one line per problem, naming the key),
+3 fatal venue error (bad keys, unknown symbol: the bot halts with a persisted reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.errors import ConfigError, FatalExchangeError
+from bot.logging import REDACTOR, configure_logging
+from bot.review.render import FORMATS, render
+from bot.settings import RuntimeSettings, load_config_file, load_runtime, refuse_live_without_opt_in
+
+T = TypeVar("T")
+EXIT_CONFIG = 2
+EXIT_FATAL = 3
+
+
+def _fail_config(exc: ConfigError) -> None:
+    click.echo("invalid configuration:", err=True)
+    for line in exc.problems:
+        click.echo(f"  {REDACTOR.scrub(line)}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def handles_errors(fn: Callable[..., T]) -> Callable[..., T]:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            _fail_config(exc)
+        except FatalExchangeError as exc:
+            click.echo(f"fatal venue error, trading halted: {REDACTOR.scrub(str(exc))}", err=True)
+            sys.exit(EXIT_FATAL)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _runtime(config: Path | None, **overrides: Any) -> RuntimeSettings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if config is not None:
+        values["config"] = config
+    runtime = load_runtime(values)
+    configure_logging(
+        json=runtime.log_json,
+        level=runtime.log_level,
+        secrets=[
+            s.get_secret_value() if s else None for s in (runtime.api_key, runtime.api_secret)
+        ],
+    )
+    return runtime
+
+
+def _run(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML file with hedges and limits (default: $HEDGEBOT_CONFIG, else the embedded demo).",
+)
+format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """hedgebot keeps spot holdings hedged with short perpetual futures."""
+
+
+@main.command()
+@config_option
+@click.option("--max-cycles", type=click.IntRange(min=1), default=None, help="Stop after N cycles.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds between cycles (default: [bot] interval of the config).",
+)
+@click.option("--venue-url", default=None, help="Use an external simulator (`hedgebot sim`).")
+@click.option(
+    "--i-understand-live",
+    "confirm_live",
+    is_flag=True,
+    help="Confirm trading on mainnet (needs HEDGEBOT_ALLOW_LIVE=true too).",
+)
+@handles_errors
+def run(
+    config: Path | None,
+    max_cycles: int | None,
+    interval: float | None,
+    venue_url: str | None,
+    confirm_live: bool,
+) -> None:
+    """Run the hedging daemon (paper mode on the embedded simulator by default)."""
+    runtime = _run_settings(config, venue_url)
+    refuse_live_without_opt_in(runtime, confirm_live)
+    file_config = load_config_file(runtime.config)
+    _run(_daemon(runtime, file_config, max_cycles, interval))
+
+
+def _run_settings(config: Path | None, venue_url: str | None) -> RuntimeSettings:
+    return _runtime(config, venue_url=venue_url)
+
+
+async def _daemon(
+    runtime: RuntimeSettings, file_config: Any, max_cycles: int | None, interval: float | None
+) -> None:
+    from bot.app import build_app
+    from bot.logging import get_logger
+    from bot.runner import ConfigWatcher, run_loop
+
+    log = get_logger("bot.cli")
+    app = await build_app(runtime, file_config)
+    try:
+        log.info(
+            "hedgebot started",
+            mode=runtime.mode,
+            venue=runtime.venue,
+            hedges=[h.name for h in file_config.hedges if h.enabled],
+            database=REDACTOR.scrub(runtime.database_url),
+        )
+        await run_loop(
+            app.engine,
+            interval=interval or file_config.bot.interval,
+            max_cycles=max_cycles,
+            watcher=ConfigWatcher(runtime.config),
+        )
+    finally:
+        await app.close()
+
+
+@main.command("check-config")
+@config_option
+@handles_errors
+def check_config(config: Path | None) -> None:
+    """Validate settings and the TOML file without connecting anywhere."""
+    runtime = _runtime(config)
+    cfg = load_config_file(runtime.config)
+    enabled = [h.name for h in cfg.hedges if h.enabled]
+    click.echo(
+        f"configuration OK: mode={runtime.mode} venue={runtime.venue} "
+        f"hedges={len(cfg.hedges)} enabled={','.join(enabled) or '-'}"
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+@handles_errors
+def db_upgrade() -> None:
+    """Apply all Alembic migrations to the configured database."""
+    from bot.store.migrate import schema_status, upgrade
+
+    runtime = _runtime(None)
+
+    async def go() -> tuple[str | None, str]:
+        await upgrade(runtime.database_url)
+        return await schema_status(runtime.database_url)
+
+    current, head = _run(go())
+    click.echo(f"database at revision {current} (head {head})")
+
+
+def _with_store(fn: Callable[[Any], Awaitable[T]]) -> T:
+    from bot.app import open_store
+
+    runtime = _runtime(None)
+
+    async def go() -> T:
+        store = await open_store(runtime)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return _run(go())
+
+
+@main.command()
+@format_option
+@click.option("--limit", type=click.IntRange(min=1), default=50)
+@handles_errors
+def trades(fmt: str, limit: int) -> None:
+    """Fills recorded in the database, newest first."""
+    from bot.review.queries import trades_rows
+
+    rows = _with_store(lambda store: trades_rows(store, limit))
+    click.echo(render(rows, fmt))
+
+
+@main.command()
+@format_option
+@handles_errors
+def status(fmt: str) -> None:
+    """Trading state, last cycle, hedges (current vs target) and recent orders."""
+    from bot.review.queries import status_rows
+
+    sections = _with_store(status_rows)
+    if fmt == "json":
+        click.echo(
+            json.dumps({k: json.loads(render(v, "json")) for k, v in sections.items()}, indent=2)
+        )
+        return
+    for name, rows in sections.items():
+        click.echo(f"== {name.replace('_', ' ')}")
+        click.echo(render(rows, fmt))
+        click.echo("")
+
+
+@main.command()
+@click.option("--reason", default="operator resume")
+@handles_errors
+def resume(reason: str) -> None:
+    """Clear a HALTED (or REDUCING) trading state."""
+    from bot.domain import TradingState
+
+    async def go(store: Any) -> None:
+        state, why = await store.trading_state()
+        await store.set_trading_state(TradingState.ACTIVE, reason)
+        await store.add_event("resumed", f"{state.value} ({why}) -> active: {reason}")
+
+    _with_store(go)
+    click.echo("trading state: active")
+
+
+@main.command()
+@click.option("--reason", default="operator halt")
+@handles_errors
+def halt(reason: str) -> None:
+    """Stop all trading until `hedgebot resume` (survives restarts)."""
+    from bot.domain import TradingState
+
+    async def go(store: Any) -> None:
+        await store.set_trading_state(TradingState.HALTED, reason)
+        await store.add_event("halted", reason, level="warning")
+
+    _with_store(go)
+    click.echo(f"trading state: halted ({reason})")
+
+
+@main.command("strategies")
+def strategies_cmd() -> None:
+    """List registered strategies with their parameters and defaults."""
+    from strategies import registry
+    from strategies.base import describe_params
+
+    for name, cls in sorted(registry().items()):
+        click.echo(f"{name}: {cls.summary}")
+        for key, default in describe_params(cls.Params).items():
+            click.echo(f"    {key} = {default!r}")
+
+
+from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`
+
+main.add_command(sim)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+"""The cycle: observe -> reconcile -> decide -> plan -> guard -> record -> act.
+
+Level-triggered: every cycle recomputes the gap from fresh venue state, and every order is written
+ahead with its deterministic client id before it is sent, so a crash between any two lines cannot
+double a hedge. Startup runs the same reconcile as every cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from bot.decide import Decision, build_strategies, decide
+from bot.domain import ZERO, HedgeTarget, IntentPurpose, MarketKind, Snapshot, TradingState
+from bot.errors import FatalExchangeError, TransientError
+from bot.exchange.port import ExchangePort
+from bot.execution import ActResult, cancel_orders, send_intents
+from bot.history import HistoryCache
+from bot.logging import bind_cycle, get_logger
+from bot.observe import observe
+from bot.planner import PlannerConfig, aggregate, plan
+from bot.protect import StopPolicy, plan_stops
+from bot.reconcile import ReconcileResult, detect_drift, ingest, resolve_intents
+from bot.risk import RiskLimits, guard, snapshot_problems
+from bot.settings import FileConfig
+from bot.store.records import CycleRecord, EventRecord, TargetRecord
+from bot.store.repo import Store
+from strategies.base import Strategy
+
+log = get_logger("bot.engine")
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class CycleOutcome:
+    number: int
+    outcome: str  # ok | skipped | halted
+    summary: dict = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        port: ExchangePort,
+        store: Store,
+        config: FileConfig,
+        clock: Clock,
+        tag: str,
+        kill_switch: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.port, self.store, self.clock, self.tag = port, store, clock, tag
+        self.kill_switch = kill_switch
+        self.history = HistoryCache(port, store)
+        self.markets: dict = {}
+        self.previous: dict[tuple[str, str], HedgeTarget] = {}
+        self._last_prices: dict[str, Decimal] = {}
+        self._last_positions: dict[str, Decimal] | None = None
+        self._last_funding_check: datetime | None = None
+        self._prev_ts: datetime | None = None
+        self.apply_config(config)
+
+    def apply_config(self, config: FileConfig) -> None:
+        self.config = config
+        self.strategies: dict[str, Strategy] = build_strategies(config.specs())
+        self.planner = PlannerConfig(config.planner.rebalance_band, config.planner.cooldown_seconds)
+        r = config.risk
+        self.limits = RiskLimits(
+            max_leverage=r.max_leverage,
+            max_margin_ratio=r.max_margin_ratio,
+            min_liquidation_distance=r.min_liquidation_distance,
+            max_overhedge=r.max_overhedge,
+            max_order_notional=r.max_order_notional,
+            max_orders_per_minute=r.max_orders_per_minute,
+            stale_after_seconds=r.stale_after_seconds,
+            max_price_jump=r.max_price_jump,
+        )
+        self.stop_policy = StopPolicy(r.stop_loss_distance, r.stop_replace_tolerance)
+
+    @property
+    def quote(self) -> str:
+        return self.config.bot.quote
+
+    async def start(self) -> None:
+        self.markets = dict(await self.port.load_markets())
+        for (hedge, symbol), t in (await self.store.last_targets()).items():
+            self.previous[(hedge, symbol)] = HedgeTarget(
+                hedge, symbol, t.target_size, t.reason, ratio=t.ratio
+            )
+        for symbol in self.perp_symbols():
+            if symbol in self.markets:
+                await self.port.set_leverage(symbol, self.config.risk.leverage)
+
+    def perp_symbols(self) -> list[str]:
+        out = {s.hedge.perp_symbol for s in self.strategies.values() if s.hedge.perp_symbol}
+        for s in self.strategies.values():
+            out.update(getattr(s.params, "perps", ()) or ())
+        return sorted(out)
+
+    def spot_assets(self) -> list[str]:
+        out = {s.hedge.spot_asset for s in self.strategies.values() if s.hedge.spot_asset}
+        for s in self.strategies.values():
+            out.update(getattr(s.params, "assets", ()) or ())
+        return sorted(out)
+
+    def spot_symbols(self) -> list[str]:
+        return [
+            f"{a}/{self.quote}" for a in self.spot_assets() if f"{a}/{self.quote}" in self.markets
+        ]
+
+    async def _observe(self, now: datetime) -> Snapshot:
+        active = [s for s in self.strategies.values() if s.hedge.enabled]
+        needs = sorted({(n.symbol, n.timeframe, n.bars) for s in active for n in s.history_needs()})
+        fneeds = sorted(
+            {
+                (s.hedge.perp_symbol, s.funding_history_needed())
+                for s in active
+                if s.funding_history_needed() > 0 and s.hedge.perp_symbol
+            }
+        )
+        return await observe(
+            self.port,
+            now=now,
+            markets=self.markets,
+            perp_symbols=self.perp_symbols(),
+            spot_symbols=self.spot_symbols(),
+            history=await self.history.bars(needs, now) if needs else None,
+            funding_history=await self.history.funding(fneeds, now) if fneeds else None,
+        )
+
+    async def run_cycle(self) -> CycleOutcome:
+        number = await self.store.next_cycle_number()
+        bind_cycle(number)
+        now = self.clock()
+        state, state_reason = await self.store.trading_state()
+        try:
+            snapshot = await self._observe(now)
+            rec = ReconcileResult()
+            await resolve_intents(self.port, self.store, snapshot, rec)
+            await ingest(
+                self.port,
+                self.store,
+                snapshot,
+                rec,
+                fills_due=self._fills_due(snapshot, rec),
+                funding_due=self._funding_due(snapshot),
+            )
+        except FatalExchangeError as exc:
+            await self._halt(f"fatal venue error during {exc.operation or 'read'}: {exc}")
+            raise
+        except TransientError as exc:
+            return await self._skip(number, now, state, f"venue read failed: {exc}")
+        events: list[EventRecord] = []
+        drift = self._drift(snapshot, rec)
+        for symbol, amount in drift.items():
+            events.append(
+                EventRecord(
+                    "drift",
+                    f"{symbol} moved by {amount} without a fill of ours",
+                    "warning",
+                    {"symbol": symbol, "unexplained": str(amount)},
+                )
+            )
+        for fill in rec.stop_fills:
+            events.append(
+                EventRecord(
+                    "stop_fired",
+                    f"stop-loss filled on {fill.symbol}",
+                    "warning",
+                    {"symbol": fill.symbol, "qty": str(fill.qty)},
+                )
+            )
+            if self.config.risk.halt_on_stop_fill:
+                state, state_reason = TradingState.HALTED, f"stop-loss fired on {fill.symbol}"
+                await self.store.set_trading_state(state, state_reason)
+        problems = snapshot_problems(
+            snapshot, [*self.perp_symbols(), *self.spot_symbols()], self.limits, self._last_prices
+        )
+        if problems:
+            return await self._skip(number, now, state, "; ".join(problems))
+        self._remember(snapshot)
+        decision = decide(self.strategies, snapshot, self.previous, set(drift))
+        return await self._plan_and_act(
+            number, now, snapshot, decision, rec, state, state_reason, events
+        )
+
+    async def _plan_and_act(
+        self,
+        number: int,
+        now: datetime,
+        snapshot: Snapshot,
+        decision: Decision,
+        rec: ReconcileResult,
+        state: TradingState,
+        state_reason: str,
+        events: list[EventRecord],
+    ) -> CycleOutcome:
+        recent = await self.store.intents(purpose=IntentPurpose.HEDGE, limit=200)
+        last_at: dict[str, datetime] = {}
+        for i in recent:
+            last_at[i.symbol] = max(last_at.get(i.symbol, i.created_at), i.created_at)
+        per_minute = sum(1 for i in recent if (now - i.created_at).total_seconds() < 60)
+        hedge_plan = plan(
+            cycle=number,
+            tag=self.tag,
+            targets=aggregate(decision.targets),
+            snapshot=snapshot,
+            config=self.planner,
+            last_order_at=last_at,
+            blocked=rec.blocked,
+        )
+        stops = plan_stops(
+            snapshot,
+            cycle=number,
+            tag=self.tag,
+            policy=self.stop_policy,
+            symbols=sorted({*self.perp_symbols(), *snapshot.positions}),
+        )
+        verdict = guard(
+            hedge_plan.intents,
+            snapshot,
+            state=state,
+            state_reason=state_reason,
+            limits=self.limits,
+            quote=self.quote,
+            hedged_spot_value=self._hedged_spot_value(snapshot),
+            orders_last_minute=per_minute,
+            kill_switch=self.kill_switch(),
+        )
+        if (verdict.state, verdict.state_reason) != (state, state_reason):
+            await self.store.set_trading_state(verdict.state, verdict.state_reason)
+            events.append(
+                EventRecord(
+                    "trading_state", f"{verdict.state.value}: {verdict.state_reason}", "warning", {}
+                )
+            )
+        events += [
+            EventRecord("strategy_skipped", f"{h}: {why}", "warning", {"hedge": h})
+            for h, why in decision.failures.items()
+        ]
+        events += [
+            EventRecord("target_held", f"{t.hedge}: {t.reason}", "info", {"hedge": t.hedge})
+            for t in decision.held
+        ]
+        events += [EventRecord("risk_note", note, "info", {}) for note in verdict.notes]
+        await self.store.record_cycle(
+            CycleRecord(
+                number=number,
+                started_at=now,
+                trading_state=verdict.state,
+                targets=[
+                    TargetRecord(
+                        t.hedge,
+                        t.perp_symbol,
+                        snapshot.position_size(t.perp_symbol),
+                        t.size,
+                        t.ratio,
+                        t.reason,
+                    )
+                    for t in decision.targets
+                ],
+                intents=[*verdict.approved, *stops.place],
+                rejections=list(verdict.rejections),
+                events=events,
+            )
+        )
+        for t in decision.targets:
+            self.previous[(t.hedge, t.perp_symbol)] = t
+        act = await send_intents(self.port, self.store, verdict.approved, number)
+        stop_act = await send_intents(self.port, self.store, stops.place, number)
+        placed = set(stop_act.sent)
+        # cancel superseded stops only once the replacement rests (never leave a short bare)
+        cancels = [
+            c
+            for c in stops.cancel
+            if not any(p.symbol == c[0] and p.client_order_id not in placed for p in stops.place)
+        ]
+        cancelled = await cancel_orders(self.port, self.store, cancels, number)
+        summary = self._summary(
+            snapshot, decision, verdict.approved, verdict.rejections, act, stop_act, cancelled, rec
+        )
+        if act.fatal or stop_act.fatal:
+            fatal = act.fatal or stop_act.fatal
+            assert fatal is not None
+            await self._halt(f"fatal venue error: {fatal}")
+            await self.store.finish_cycle(number, "halted", summary)
+            raise fatal
+        outcome = "halted" if verdict.state == TradingState.HALTED else "ok"
+        await self.store.finish_cycle(number, outcome, summary)
+        log.info(
+            "cycle done",
+            outcome=outcome,
+            **{k: v for k, v in summary.items() if k in ("orders", "rejected", "targets")},
+        )
+        return CycleOutcome(number, outcome, summary)
+
+    def _summary(
+        self,
+        snapshot: Snapshot,
+        decision: Decision,
+        approved: tuple,
+        rejections: tuple,
+        act: ActResult,
+        stop_act: ActResult,
+        cancelled: int,
+        rec: ReconcileResult,
+    ) -> dict:
+        return {
+            "targets": {f"{t.hedge}:{t.perp_symbol}": str(t.size) for t in decision.targets},
+            "positions": {s: str(p.size) for s, p in snapshot.positions.items()},
+            "orders": len(act.sent),
+            "rejected": len(rejections) + len(act.rejected),
+            "unknown": len(act.unknown),
+            "stops_placed": len(stop_act.sent),
+            "stops_cancelled": cancelled,
+            "new_fills": rec.new_fills,
+            "new_funding": rec.new_funding,
+            "failures": decision.failures,
+        }
+
+    def _hedged_spot_value(self, snapshot: Snapshot) -> Decimal:
+        total = ZERO
+        for asset in self.spot_assets():
+            price = snapshot.price(f"{asset}/{self.quote}")
+            if price is None:
+                perp = next(
+                    (
+                        m.symbol
+                        for m in self.markets.values()
+                        if m.base == asset and m.kind == MarketKind.PERP
+                    ),
+                    None,
+                )
+                price = snapshot.price(perp) if perp else None
+            total += snapshot.spot_qty(asset) * (price or ZERO)
+        return total
+
+    def _fills_due(self, snapshot: Snapshot, rec: ReconcileResult) -> bool:
+        sizes = {s: p.size for s, p in snapshot.positions.items()}
+        return self._last_positions is None or rec.changed > 0 or sizes != self._last_positions
+
+    def _funding_due(self, snapshot: Snapshot) -> bool:
+        last = self._last_funding_check
+        self._last_funding_check = snapshot.ts
+        if last is None:
+            return True
+        return (
+            any(
+                f.next_funding_time is not None and last < f.next_funding_time <= snapshot.ts
+                for f in snapshot.funding.values()
+            )
+            or (snapshot.ts - last).total_seconds() > 3600
+        )
+
+    def _drift(self, snapshot: Snapshot, rec: ReconcileResult) -> dict[str, Decimal]:
+        if self._last_positions is None or self._prev_ts is None:
+            return {}
+        steps = {s: m.amount_step for s, m in self.markets.items()}
+        prev_ts = self._prev_ts
+        fills = [f for f in rec.fills if f.ts >= prev_ts]
+        return detect_drift(self._last_positions, snapshot, fills, steps)
+
+    def _remember(self, snapshot: Snapshot) -> None:
+        self._last_positions = {s: p.size for s, p in snapshot.positions.items()}
+        self._prev_ts = snapshot.ts
+        for symbol, ticker in snapshot.tickers.items():
+            if ticker.price is not None:
+                self._last_prices[symbol] = ticker.price
+
+    async def _skip(
+        self, number: int, now: datetime, state: TradingState, why: str
+    ) -> CycleOutcome:
+        log.warning("decision skipped", reason=why)
+        await self.store.record_cycle(
+            CycleRecord(
+                number=number,
+                started_at=now,
+                trading_state=state,
+                targets=[],
+                intents=[],
+                rejections=[],
+                events=[EventRecord("cycle_skipped", why, "warning", {})],
+            )
+        )
+        await self.store.finish_cycle(number, "skipped", {"reason": why})
+        return CycleOutcome(number, "skipped", {"reason": why})
+
+    async def _halt(self, reason: str) -> None:
+        log.error("halting", reason=reason)
+        await self.store.set_trading_state(TradingState.HALTED, reason)
+        await self.store.add_event("halted", reason, level="error")

@@ -1,0 +1,107 @@
+"""Act: send recorded intents and map each outcome onto the intent's stored status.
+
+Order creation is never retried here or below: an ambiguous submit becomes UNKNOWN and is resolved
+by client order id in the next reconcile; a venue rejection is stored with the venue's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.domain import IntentStatus, OrderIntent, Rejection
+from bot.errors import AmbiguousSubmit, FatalExchangeError, OrderRejected, TransientError
+from bot.exchange.port import ExchangePort
+from bot.logging import get_logger
+from bot.store.repo import Store
+
+log = get_logger("bot.execution")
+
+
+@dataclass
+class ActResult:
+    sent: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    fatal: FatalExchangeError | None = None
+
+
+async def send_intents(
+    port: ExchangePort, store: Store, intents: Sequence[OrderIntent], cycle: int
+) -> ActResult:
+    result = ActResult()
+    for intent in intents:
+        if result.fatal is not None:
+            break  # the venue refuses us as a whole: do not keep hammering it
+        try:
+            ack = await port.create_order(intent)
+        except OrderRejected as exc:
+            reason = str(exc)
+            await store.update_intent(intent.client_order_id, IntentStatus.REJECTED, reason=reason)
+            rej = Rejection(intent.hedge, intent.symbol, "venue", reason, intent.client_order_id)
+            result.rejected.append(rej)
+            await store.add_event(
+                "order_rejected",
+                reason,
+                level="warning",
+                cycle=cycle,
+                data={"client_order_id": intent.client_order_id, "symbol": intent.symbol},
+            )
+            log.warning(
+                "order rejected by venue",
+                symbol=intent.symbol,
+                client_order_id=intent.client_order_id,
+                reason=reason,
+            )
+            continue
+        except (AmbiguousSubmit, TransientError) as exc:
+            # A create that failed on the way may still have reached the venue: never resend it.
+            await store.update_intent(intent.client_order_id, IntentStatus.UNKNOWN, reason=str(exc))
+            result.unknown.append(intent.client_order_id)
+            log.warning(
+                "order outcome unknown; will resolve by client id",
+                symbol=intent.symbol,
+                client_order_id=intent.client_order_id,
+                error=str(exc),
+            )
+            continue
+        except FatalExchangeError as exc:
+            await store.update_intent(intent.client_order_id, IntentStatus.UNKNOWN, reason=str(exc))
+            result.fatal = exc
+            continue
+        await store.update_intent(
+            intent.client_order_id,
+            ack.status if ack.status != IntentStatus.PENDING else IntentStatus.OPEN,
+            venue_order_id=ack.venue_order_id,
+        )
+        result.sent.append(intent.client_order_id)
+        log.info(
+            "order sent",
+            symbol=intent.symbol,
+            side=intent.side.value,
+            qty=str(intent.qty),
+            kind=intent.kind.value,
+            reduce_only=intent.reduce_only,
+            client_order_id=intent.client_order_id,
+        )
+    return result
+
+
+async def cancel_orders(
+    port: ExchangePort, store: Store, cancels: Sequence[tuple[str, str]], cycle: int
+) -> int:
+    done = 0
+    for symbol, cid in cancels:
+        try:
+            await port.cancel_order(symbol, cid)
+        except TransientError as exc:
+            log.warning(
+                "cancel failed; retried next cycle",
+                symbol=symbol,
+                client_order_id=cid,
+                error=str(exc),
+            )
+            continue
+        await store.update_intent(cid, IntentStatus.CANCELLED)
+        done += 1
+    return done

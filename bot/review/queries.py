@@ -1,0 +1,71 @@
+"""Read-only views over the database for `hedgebot trades` and `hedgebot status`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.store.repo import Store
+
+
+async def trades_rows(store: Store, limit: int) -> list[dict[str, Any]]:
+    fills = await store.fills(limit=limit)
+    return [
+        {
+            "time": f.ts,
+            "symbol": f.symbol,
+            "side": f.side.value,
+            "qty": f.qty,
+            "price": f.price,
+            "fee": f.fee,
+            "fee_asset": f.fee_asset,
+            "hedge": f.hedge or "",
+            "client_order_id": f.client_order_id or "",
+            "trade_id": f.trade_id,
+        }
+        for f in fills
+    ]
+
+
+async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
+    state, reason = await store.trading_state()
+    cycles = await store.cycles(limit=1)
+    last = cycles[0] if cycles else None
+    targets = await store.last_targets()
+    open_intents = await store.intents(statuses=None, limit=20)
+    funding = await store.funding(limit=10_000)
+    received = sum((p.amount for p in funding), start=type(funding[0].amount)(0)) if funding else 0
+    summary = [
+        {
+            "trading_state": state.value,
+            "reason": reason,
+            "last_cycle": last.number if last else None,
+            "last_cycle_at": last.started_at if last else None,
+            "last_outcome": last.outcome if last else None,
+            "funding_received": received,
+        }
+    ]
+    hedges = [
+        {
+            "hedge": h,
+            "symbol": s,
+            "current": t.current_size,
+            "target": t.target_size,
+            "ratio": t.ratio,
+            "reason": t.reason,
+        }
+        for (h, s), t in sorted(targets.items())
+    ]
+    orders = [
+        {
+            "created": i.created_at,
+            "client_order_id": i.client_order_id,
+            "symbol": i.symbol,
+            "side": i.side.value,
+            "qty": i.qty,
+            "purpose": i.purpose.value,
+            "status": i.status.value,
+            "reason": i.reason or "",
+        }
+        for i in open_intents
+    ]
+    return {"summary": summary, "hedges": hedges, "recent_orders": orders}

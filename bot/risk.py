@@ -1,0 +1,167 @@
+"""Pure risk guards: intents in, approved intents, denials (with reasons) and a trading state out.
+
+Also the snapshot sanity check: absurd or stale market data skips the decision instead of trading on
+it. Denials are data: the engine persists every one with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from bot.domain import ZERO, OrderIntent, Rejection, Snapshot, TradingState
+from bot.planner import round_down
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    max_leverage: Decimal = Decimal(3)
+    max_margin_ratio: Decimal = Decimal("0.5")
+    min_liquidation_distance: Decimal = Decimal("0.10")
+    max_overhedge: Decimal = Decimal("1.05")
+    max_order_notional: Decimal = Decimal(250_000)
+    max_orders_per_minute: int = 30
+    stale_after_seconds: float = 120.0
+    max_price_jump: Decimal = Decimal("0.5")
+
+
+@dataclass(frozen=True, slots=True)
+class GuardResult:
+    approved: tuple[OrderIntent, ...]
+    rejections: tuple[Rejection, ...]
+    state: TradingState
+    state_reason: str
+    notes: tuple[str, ...] = ()
+
+
+def margin_equity(snapshot: Snapshot, quote: str) -> Decimal:
+    """Quote wallet plus unrealised PnL: spot coins are not counted as collateral (conservative)."""
+    upnl = sum((p.unrealized_pnl for p in snapshot.positions.values()), ZERO)
+    return snapshot.spot_qty(quote) + upnl
+
+
+def snapshot_problems(
+    snapshot: Snapshot,
+    symbols: Sequence[str],
+    limits: RiskLimits,
+    last_prices: Mapping[str, Decimal],
+) -> list[str]:
+    """Reasons not to decide on this snapshot at all (empty when it is usable)."""
+    problems = []
+    for symbol in symbols:
+        ticker = snapshot.tickers.get(symbol)
+        price = ticker.price if ticker else None
+        if price is None:
+            problems.append(f"{symbol}: no price")
+            continue
+        if not price.is_finite() or price <= 0:
+            problems.append(f"{symbol}: absurd price {price}")
+            continue
+        if ticker and ticker.ts is not None:
+            age = (snapshot.ts - ticker.ts).total_seconds()
+            if age > limits.stale_after_seconds:
+                problems.append(f"{symbol}: stale price ({age:.0f}s old)")
+        last = last_prices.get(symbol)
+        if last is not None and last > 0 and abs(price / last - 1) > limits.max_price_jump:
+            problems.append(f"{symbol}: price jumped from {last} to {price}")
+    for pos in snapshot.positions.values():
+        if not pos.size.is_finite() or not pos.mark_price.is_finite():
+            problems.append(f"{pos.symbol}: absurd position data")
+    return problems
+
+
+def guard(
+    intents: Sequence[OrderIntent],
+    snapshot: Snapshot,
+    *,
+    state: TradingState,
+    state_reason: str,
+    limits: RiskLimits,
+    quote: str,
+    hedged_spot_value: Decimal,
+    orders_last_minute: int,
+    kill_switch: bool = False,
+) -> GuardResult:
+    approved: list[OrderIntent] = []
+    rejections: list[Rejection] = []
+    notes: list[str] = []
+
+    def deny(intent: OrderIntent, reason: str) -> None:
+        rejections.append(
+            Rejection(intent.hedge, intent.symbol, "risk", reason, intent.client_order_id)
+        )
+
+    if kill_switch and state != TradingState.HALTED:
+        state, state_reason = TradingState.HALTED, "kill switch engaged"
+    equity = margin_equity(snapshot, quote)
+    maint = sum((p.maintenance_margin for p in snapshot.positions.values()), ZERO)
+    if state == TradingState.ACTIVE and equity > 0 and maint / equity > limits.max_margin_ratio:
+        state = TradingState.REDUCING
+        state_reason = f"margin ratio {maint / equity:.3f} above {limits.max_margin_ratio}"
+    if state == TradingState.ACTIVE and equity <= 0 and snapshot.positions:
+        state, state_reason = TradingState.REDUCING, "no margin equity"
+
+    notional = {s: p.notional for s, p in snapshot.positions.items()}
+    sent = orders_last_minute
+    for intent in intents:
+        if state == TradingState.HALTED:
+            deny(intent, f"trading halted: {state_reason}")
+            continue
+        if state == TradingState.REDUCING and not intent.reduce_only:
+            deny(intent, f"reducing only: {state_reason}")
+            continue
+        if sent >= limits.max_orders_per_minute:
+            deny(intent, f"order rate limit {limits.max_orders_per_minute}/min reached")
+            continue
+        price = snapshot.price(intent.symbol)
+        market = snapshot.markets.get(intent.symbol)
+        if price is None or market is None:
+            deny(intent, "no price or market")
+            continue
+        if intent.qty * price > limits.max_order_notional:
+            clipped = round_down(limits.max_order_notional / price, market.amount_step)
+            notes.append(
+                f"{intent.symbol}: order clipped from {intent.qty} to {clipped} by the notional cap"
+            )
+            if clipped < market.min_qty or clipped <= 0:
+                deny(intent, "per-order notional cap leaves less than the minimum quantity")
+                continue
+            intent = replace(intent, qty=clipped)
+        if not intent.reduce_only and market.kind.value == "perp":
+            reason = _increase_denial(intent, snapshot, limits, equity, notional, hedged_spot_value)
+            if reason:
+                deny(intent, reason)
+                continue
+            notional[intent.symbol] = notional.get(intent.symbol, ZERO) + intent.qty * price
+        approved.append(intent)
+        sent += 1
+    return GuardResult(tuple(approved), tuple(rejections), state, state_reason, tuple(notes))
+
+
+def _increase_denial(
+    intent: OrderIntent,
+    snapshot: Snapshot,
+    limits: RiskLimits,
+    equity: Decimal,
+    notional: Mapping[str, Decimal],
+    hedged_spot_value: Decimal,
+) -> str | None:
+    price = snapshot.price(intent.symbol) or ZERO
+    added = intent.qty * price
+    total_after = sum(notional.values(), ZERO) + added
+    if equity <= 0:
+        return "no margin equity"
+    if total_after / equity > limits.max_leverage:
+        return f"leverage {total_after / equity:.2f} would exceed {limits.max_leverage}"
+    if total_after > hedged_spot_value * limits.max_overhedge:
+        return (
+            f"over-hedge: perp notional {total_after:.2f} would exceed "
+            f"{limits.max_overhedge} x hedged spot value {hedged_spot_value:.2f}"
+        )
+    pos = snapshot.positions.get(intent.symbol)
+    if pos is not None and pos.liquidation_price and pos.size < 0 and pos.mark_price > 0:
+        distance = (pos.liquidation_price - pos.mark_price) / pos.mark_price
+        if distance < limits.min_liquidation_distance:
+            return f"liquidation price {pos.liquidation_price} only {distance:.1%} above mark"
+    return None

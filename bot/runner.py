@@ -1,0 +1,110 @@
+"""The daemon loop: cycles on an interval, graceful stop on SIGINT/SIGTERM (the current cycle
+finishes), and configuration reload on SIGHUP or when the file changes on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+
+from bot.engine import CycleOutcome, Engine
+from bot.errors import ConfigError
+from bot.logging import get_logger
+from bot.settings import FileConfig, load_config_file
+
+log = get_logger("bot.runner")
+
+
+class ConfigWatcher:
+    """Reloads the TOML file when asked (SIGHUP) or when its modification time changes."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.requested = False
+        self._mtime = self._stat()
+
+    def _stat(self) -> float | None:
+        if self.path is None:
+            return None
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def due(self) -> bool:
+        return self.requested or (self.path is not None and self._stat() != self._mtime)
+
+    def load(self) -> FileConfig:
+        self.requested = False
+        self._mtime = self._stat()
+        return load_config_file(self.path)
+
+
+def describe_change(old: FileConfig, new: FileConfig) -> list[str]:
+    before = {h.name: h for h in old.hedges}
+    after = {h.name: h for h in new.hedges}
+    lines = [f"hedge {n} added" for n in after if n not in before]
+    lines += [f"hedge {n} removed" for n in before if n not in after]
+    for name in sorted(set(before) & set(after)):
+        a, b = before[name], after[name]
+        if a.enabled != b.enabled:
+            lines.append(f"hedge {name} {'enabled' if b.enabled else 'disabled'}")
+        if a.model_dump(exclude={"enabled"}) != b.model_dump(exclude={"enabled"}):
+            lines.append(f"hedge {name} changed")
+    for section in ("bot", "planner", "risk"):
+        if getattr(old, section) != getattr(new, section):
+            lines.append(f"[{section}] changed")
+    return lines or ["no effective change"]
+
+
+async def maybe_reload(engine: Engine, watcher: ConfigWatcher) -> None:
+    if not watcher.due():
+        return
+    try:
+        new = watcher.load()
+    except ConfigError as exc:
+        log.error(
+            "config reload rejected; keeping the running configuration", problems=exc.problems
+        )
+        await engine.store.add_event("config_rejected", "; ".join(exc.problems), level="error")
+        return
+    changes = describe_change(engine.config, new)
+    engine.apply_config(new)
+    log.info("config reloaded", changes=changes)
+    await engine.store.add_event("config_reloaded", "; ".join(changes))
+
+
+async def run_loop(
+    engine: Engine,
+    *,
+    interval: float,
+    max_cycles: int | None,
+    watcher: ConfigWatcher,
+    stop: asyncio.Event | None = None,
+) -> list[CycleOutcome]:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig, handler in (
+        (signal.SIGINT, stop.set),
+        (signal.SIGTERM, stop.set),
+        (signal.SIGHUP, lambda: setattr(watcher, "requested", True)),
+    ):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, handler)
+            installed.append(sig)
+    outcomes: list[CycleOutcome] = []
+    try:
+        while not stop.is_set() and (max_cycles is None or len(outcomes) < max_cycles):
+            await maybe_reload(engine, watcher)
+            outcomes.append(await engine.run_cycle())
+            if max_cycles is not None and len(outcomes) >= max_cycles:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    log.info("stopped", cycles=len(outcomes))
+    return outcomes
