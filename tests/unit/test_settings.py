@@ -1,0 +1,142 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import load_config_file, load_runtime, parse_config, refuse_live_without_opt_in
+
+GOOD = """
+[planner]
+rebalance_band = 0.05
+
+[[hedges]]
+name = "btc"
+spot_asset = "BTC"
+perp = "BTC/USDT:USDT"
+[hedges.params]
+ratio = 0.8
+"""
+
+
+def test_valid_config_parses_decimals_exactly():
+    cfg = parse_config(GOOD)
+    assert str(cfg.planner.rebalance_band) == "0.05"
+    (spec,) = cfg.specs()
+    assert spec.perp_symbol == "BTC/USDT:USDT" and spec.params["ratio"] == 0.8
+
+
+def test_embedded_demo_config_hedges_btc_and_eth():
+    cfg = load_config_file(None)
+    assert [(h.spot_asset, h.perp) for h in cfg.hedges] == [
+        ("BTC", "BTC/USDT:USDT"),
+        ("ETH", "ETH/USDT:USDT"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[planner]\nrebalance_band = 2", "planner.rebalance_band: Input should be less than 1"),
+        ("[bot]\nintervall = 3", "bot.intervall: Extra inputs are not permitted"),
+        (
+            '[[hedges]]\nname="a"\nspot_asset="BTC"\nperp="BTC/USDT:USDT"\nstrategy="nope"',
+            "hedges[0].strategy: unknown strategy 'nope'",
+        ),
+        (
+            '[[hedges]]\nname="a"\nspot_asset="BTC"\nperp="BTC/USDT:USDT"\n[hedges.params]\nratio=9',
+            "hedges[0].params.ratio: Input should be less than or equal to 1.5",
+        ),
+        (
+            '[[hedges]]\nname="a"\nspot_asset="BTC"\nperp="BTCUSDT"',
+            "hedges[0].perp: 'BTCUSDT' is not a perp symbol",
+        ),
+        ('[[hedges]]\nname="a"\nperp="BTC/USDT:USDT"', "hedges[0].spot_asset: required"),
+        ("not toml [", "not valid TOML"),
+    ],
+)
+def test_each_problem_names_its_key(text, expected):
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert any(expected in line for line in err.value.problems), err.value.problems
+
+
+def test_several_problems_give_one_line_each():
+    text = "[bot]\ninterval = -1\n[planner]\ncooldown_seconds = -5\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert len(err.value.problems) == 2
+
+
+def test_duplicate_hedge_names():
+    text = '[[hedges]]\nname="a"\nspot_asset="BTC"\nperp="BTC/USDT:USDT"\n' * 2
+    with pytest.raises(ConfigError, match="repeated: a"):
+        parse_config(text)
+
+
+def test_runtime_from_environment(monkeypatch):
+    monkeypatch.setenv("HEDGEBOT_MODE", "testnet")
+    monkeypatch.setenv("HEDGEBOT_API_KEY", "k" * 18)
+    monkeypatch.setenv("HEDGEBOT_API_SECRET", "s" * 36)
+    rt = load_runtime()
+    assert rt.mode == "testnet"
+    assert "s" * 36 not in repr(rt) and "k" * 18 not in repr(rt)
+
+
+def test_runtime_errors_name_the_variable(monkeypatch):
+    monkeypatch.setenv("HEDGEBOT_MODE", "moon")
+    with pytest.raises(ConfigError) as err:
+        load_runtime()
+    assert err.value.problems[0].startswith("HEDGEBOT_MODE:")
+
+
+def test_testnet_needs_keys(monkeypatch):
+    monkeypatch.setenv("HEDGEBOT_MODE", "testnet")
+    monkeypatch.delenv("HEDGEBOT_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="HEDGEBOT_API_KEY"):
+        load_runtime()
+
+
+def test_live_needs_setting_and_flag(monkeypatch):
+    monkeypatch.setenv("HEDGEBOT_MODE", "live")
+    monkeypatch.setenv("HEDGEBOT_API_KEY", "key-123456")
+    monkeypatch.setenv("HEDGEBOT_API_SECRET", "secret-123456")
+    rt = load_runtime()
+    with pytest.raises(ConfigError, match="HEDGEBOT_ALLOW_LIVE=true and the --i-understand-live"):
+        refuse_live_without_opt_in(rt, confirmed=False)
+    monkeypatch.setenv("HEDGEBOT_ALLOW_LIVE", "true")
+    with pytest.raises(ConfigError, match="missing the --i-understand-live flag"):
+        refuse_live_without_opt_in(load_runtime(), confirmed=False)
+    refuse_live_without_opt_in(load_runtime(), confirmed=True)
+
+
+def _cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_check_config_exits_2_naming_the_key_without_traceback(tmp_path):
+    bad = tmp_path / "hedgebot.toml"
+    bad.write_text(
+        '[[hedges]]\nname="a"\nspot_asset="BTC"\nperp="BTC/USDT:USDT"\n'
+        '[hedges.params]\nratio = "lots"\n'
+    )
+    proc = _cli("check-config", "--config", str(bad), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "hedges[0].params.ratio" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_check_config_ok(tmp_path):
+    good = tmp_path / "hedgebot.toml"
+    good.write_text(GOOD)
+    proc = _cli("check-config", "--config", str(good), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "configuration OK" in proc.stdout and "enabled=btc" in proc.stdout
