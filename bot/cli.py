@@ -256,6 +256,25 @@ def halt(reason: str) -> None:
     click.echo(f"trading state: halted ({reason})")
 
 
+@main.command()
+@click.option("--max-age", type=float, default=120.0, show_default=True, help="Seconds.")
+@handles_errors
+def health(max_age: float) -> None:
+    """Exit 0 when the daemon's heartbeat file was touched within --max-age seconds."""
+    import time
+
+    runtime = _runtime(None)
+    path = runtime.heartbeat_file
+    if path is None or not path.exists():
+        click.echo("unhealthy: no heartbeat yet", err=True)
+        sys.exit(1)
+    age = time.time() - path.stat().st_mtime
+    if age > max_age:
+        click.echo(f"unhealthy: last cycle {age:.0f}s ago", err=True)
+        sys.exit(1)
+    click.echo(f"healthy: last cycle {age:.0f}s ago")
+
+
 @main.command("strategies")
 def strategies_cmd() -> None:
     """List registered strategies with their parameters and defaults."""

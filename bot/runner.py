@@ -82,6 +82,7 @@ async def run_loop(
     max_cycles: int | None,
     watcher: ConfigWatcher,
     stop: asyncio.Event | None = None,
+    heartbeat: Path | None = None,
 ) -> list[CycleOutcome]:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -99,6 +100,9 @@ async def run_loop(
         while not stop.is_set() and (max_cycles is None or len(outcomes) < max_cycles):
             await maybe_reload(engine, watcher)
             outcomes.append(await engine.run_cycle())
+            if heartbeat is not None:
+                heartbeat.parent.mkdir(parents=True, exist_ok=True)
+                heartbeat.touch()
             if max_cycles is not None and len(outcomes) >= max_cycles:
                 break
             with contextlib.suppress(TimeoutError):

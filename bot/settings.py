@@ -39,6 +39,7 @@ class RuntimeSettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     auto_migrate: bool = False
     kill_switch_file: Path | None = None
+    heartbeat_file: Path | None = Path("data/heartbeat")
 
 
 class Strict(BaseModel):
