@@ -73,7 +73,7 @@ class RiskSection(Strict):
 
 class PaperSection(Strict):
     seed: int = 7
-    speed: float = Field(default=60.0, gt=0)  # simulated seconds per real second
+    speed: float = Field(default=1.0, gt=0)  # simulated seconds per real second
     wallet: dict[str, Decimal] = Field(
         default_factory=lambda: {"USDT": Decimal(100_000), "BTC": Decimal(2), "ETH": Decimal(30)}
     )
