@@ -7,13 +7,22 @@ double a hedge. Startup runs the same reconcile as every cycle.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from bot.decide import Decision, build_strategies, decide
-from bot.domain import ZERO, HedgeTarget, IntentPurpose, MarketKind, Snapshot, TradingState
+from bot.domain import (
+    ZERO,
+    HedgeTarget,
+    IntentPurpose,
+    MarketKind,
+    Snapshot,
+    TradingState,
+    frozen_map,
+)
 from bot.errors import FatalExchangeError, TransientError
 from bot.exchange.port import ExchangePort
 from bot.execution import ActResult, cancel_orders, send_intents
@@ -211,13 +220,6 @@ class Engine:
             last_order_at=last_at,
             blocked=rec.blocked,
         )
-        stops = plan_stops(
-            snapshot,
-            cycle=number,
-            tag=self.tag,
-            policy=self.stop_policy,
-            symbols=sorted({*self.perp_symbols(), *snapshot.positions}),
-        )
         verdict = guard(
             hedge_plan.intents,
             snapshot,
@@ -261,7 +263,7 @@ class Engine:
                     )
                     for t in decision.targets
                 ],
-                intents=[*verdict.approved, *stops.place],
+                intents=list(verdict.approved),
                 rejections=list(verdict.rejections),
                 events=events,
             )
@@ -269,15 +271,7 @@ class Engine:
         for t in decision.targets:
             self.previous[(t.hedge, t.perp_symbol)] = t
         act = await send_intents(self.port, self.store, verdict.approved, number)
-        stop_act = await send_intents(self.port, self.store, stops.place, number)
-        placed = set(stop_act.sent)
-        # cancel superseded stops only once the replacement rests (never leave a short bare)
-        cancels = [
-            c
-            for c in stops.cancel
-            if not any(p.symbol == c[0] and p.client_order_id not in placed for p in stops.place)
-        ]
-        cancelled = await cancel_orders(self.port, self.store, cancels, number)
+        stop_act, cancelled = await self._protect(number, snapshot, refresh=bool(act.sent))
         summary = self._summary(
             snapshot, decision, verdict.approved, verdict.rejections, act, stop_act, cancelled, rec
         )
@@ -295,6 +289,38 @@ class Engine:
             **{k: v for k, v in summary.items() if k in ("orders", "rejected", "targets")},
         )
         return CycleOutcome(number, outcome, summary)
+
+    async def _protect(
+        self, number: int, snapshot: Snapshot, *, refresh: bool
+    ) -> tuple[ActResult, int]:
+        """Match the resting stop-losses to the positions as they are after this cycle's orders."""
+        if refresh:
+            async with asyncio.TaskGroup() as tg:
+                positions = tg.create_task(self.port.fetch_positions())
+                orders = tg.create_task(self.port.fetch_open_orders(None))
+            snapshot = replace(
+                snapshot,
+                positions=frozen_map({s: p for s, p in positions.result().items() if p.size}),
+                open_orders=tuple(orders.result()),
+            )
+        stops = plan_stops(
+            snapshot,
+            cycle=number,
+            tag=self.tag,
+            policy=self.stop_policy,
+            symbols=sorted({*self.perp_symbols(), *snapshot.positions}),
+        )
+        if stops.place:
+            await self.store.add_intents(stops.place)
+        stop_act = await send_intents(self.port, self.store, stops.place, number)
+        placed = set(stop_act.sent)
+        # cancel a superseded stop only once its replacement rests: never leave a short bare
+        cancels = [
+            c
+            for c in stops.cancel
+            if not any(p.symbol == c[0] and p.client_order_id not in placed for p in stops.place)
+        ]
+        return stop_act, await cancel_orders(self.port, self.store, cancels, number)
 
     def _summary(
         self,
