@@ -1,0 +1,71 @@
+"""The async engine: URL normalisation, SQLite pragmas, and no I/O until first use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+DEFAULT_URL = "sqlite+aiosqlite:///./data/hedgebot.db"
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Give plain ``sqlite://`` / ``postgresql://`` URLs their async driver."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def is_sqlite_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def ensure_sqlite_dir(url: URL) -> None:
+    """Create the parent directory of a SQLite file (./data on a fresh checkout)."""
+    if url.get_backend_name() != "sqlite" or is_sqlite_memory(url) or url.database is None:
+        return
+    if url.database.startswith("file:"):
+        return  # a SQLite URI filename; its owner knows where it lives
+    Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
+    """Build the engine without connecting. The SQLite directory is created on first connect."""
+    parsed = normalize_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if is_sqlite_memory(parsed):
+        # one shared connection, or every checkout would see its own empty database
+        kwargs["poolclass"] = StaticPool
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    engine = create_async_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _install_sqlite_hooks(engine, parsed)
+    return engine
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, url: URL) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _make_dir(*_args: Any) -> None:
+        ensure_sqlite_dir(url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        try:
+            # wait for a concurrent writer (review commands, a second process) instead of failing
+            cursor.execute("PRAGMA busy_timeout = 5000")
+            if not is_sqlite_memory(url):
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()

@@ -1,0 +1,185 @@
+"""Queries for what the bot decided: cycles, targets, intents, rejections and events.
+
+Each function runs inside the caller's transaction; ``bot.store.repo.Store`` owns the transactions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import (
+    Rejection,
+    Side,
+    TradingState,
+    frozen_map,
+)
+from bot.store import orders
+from bot.store.errors import NotFound
+from bot.store.models import CycleRow, EventRow, RejectionRow, TargetRow
+from bot.store.records import (
+    CycleRecord,
+    StoredCycle,
+    StoredEvent,
+    StoredRejection,
+    StoredTarget,
+)
+
+STARTED = "started"
+
+
+def _limited(stmt: Any, limit: int | None) -> Any:
+    return stmt if limit is None else stmt.limit(limit)
+
+
+async def next_cycle_number(session: AsyncSession) -> int:
+    highest = await session.scalar(select(func.max(CycleRow.number)))
+    return 1 if highest is None else int(highest) + 1
+
+
+def add_cycle(session: AsyncSession, record: CycleRecord, now: datetime) -> None:
+    session.add(
+        CycleRow(
+            number=record.number,
+            started_at=record.started_at,
+            finished_at=None,
+            outcome=STARTED,
+            trading_state=TradingState(record.trading_state).value,
+            summary={},
+        )
+    )
+    session.add_all(
+        TargetRow(
+            cycle=record.number,
+            hedge=t.hedge,
+            symbol=t.symbol,
+            current_size=t.current_size,
+            target_size=t.target_size,
+            ratio=t.ratio,
+            reason=t.reason,
+            created_at=now,
+        )
+        for t in record.targets
+    )
+    orders.add_intents(session, record.intents, now)
+    session.add_all(_risk_rejection(r, record.number, now) for r in record.rejections)
+    session.add_all(
+        EventRow(
+            ts=now,
+            cycle=record.number,
+            level=e.level,
+            kind=e.kind,
+            message=e.message,
+            data=dict(e.data),
+        )
+        for e in record.events
+    )
+
+
+def _risk_rejection(rejection: Rejection, cycle: int, now: datetime) -> RejectionRow:
+    # the domain Rejection has no side/qty yet: read them when a newer type carries them
+    side = getattr(rejection, "side", None)
+    return RejectionRow(
+        cycle=cycle,
+        hedge=rejection.hedge,
+        symbol=rejection.symbol,
+        source=rejection.source,
+        reason=rejection.reason,
+        client_order_id=rejection.client_order_id,
+        side=None if side is None else Side(side).value,
+        qty=getattr(rejection, "qty", None),
+        created_at=now,
+    )
+
+
+async def finish_cycle(
+    session: AsyncSession, number: int, outcome: str, summary: dict[str, Any], now: datetime
+) -> None:
+    row = await session.get(CycleRow, number)
+    if row is None:
+        raise NotFound(f"no cycle {number}")
+    row.finished_at = now
+    row.outcome = outcome
+    row.summary = dict(summary)
+
+
+async def events(
+    session: AsyncSession, *, kind: str | None, limit: int | None
+) -> list[StoredEvent]:
+    stmt = select(EventRow).order_by(EventRow.id.desc())
+    if kind is not None:
+        stmt = stmt.where(EventRow.kind == kind)
+    rows = await session.scalars(_limited(stmt, limit))
+    return [
+        StoredEvent(
+            id=r.id,
+            ts=r.ts,
+            cycle=r.cycle,
+            level=r.level,
+            kind=r.kind,
+            message=r.message,
+            data=frozen_map(r.data),
+        )
+        for r in rows
+    ]
+
+
+async def rejections(session: AsyncSession, *, limit: int | None) -> list[StoredRejection]:
+    rows = await session.scalars(
+        _limited(select(RejectionRow).order_by(RejectionRow.id.desc()), limit)
+    )
+    return [
+        StoredRejection(
+            id=r.id,
+            cycle=r.cycle,
+            hedge=r.hedge,
+            symbol=r.symbol,
+            source=r.source,
+            reason=r.reason,
+            client_order_id=r.client_order_id,
+            side=None if r.side is None else Side(r.side),
+            qty=r.qty,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+async def last_targets(session: AsyncSession) -> dict[tuple[str, str], StoredTarget]:
+    latest = (
+        select(func.max(TargetRow.id).label("id"))
+        .group_by(TargetRow.hedge, TargetRow.symbol)
+        .scalar_subquery()
+    )
+    rows = await session.scalars(select(TargetRow).where(TargetRow.id.in_(latest)))
+    return {
+        (r.hedge, r.symbol): StoredTarget(
+            cycle=r.cycle,
+            hedge=r.hedge,
+            symbol=r.symbol,
+            current_size=r.current_size,
+            target_size=r.target_size,
+            ratio=r.ratio,
+            reason=r.reason,
+            created_at=r.created_at,
+        )
+        for r in rows
+    }
+
+
+async def cycles(session: AsyncSession, *, limit: int | None) -> list[StoredCycle]:
+    rows = await session.scalars(_limited(select(CycleRow).order_by(CycleRow.number.desc()), limit))
+    return [
+        StoredCycle(
+            number=r.number,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            outcome=r.outcome,
+            trading_state=TradingState(r.trading_state),
+            summary=frozen_map(r.summary),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,199 @@
+"""Queries for what the venue reports: fills, funding payments and the market history cache.
+
+Inserts are idempotent on the venue's ids, because reconcile re-reads overlapping windows.
+Each function runs inside the caller's transaction; ``bot.store.repo.Store`` owns the transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import Bar, Fill, FundingPayment, Side
+from bot.store import orders
+from bot.store.models import BarRow, FillRow, FundingRow
+from bot.store.records import StoredFill
+from bot.store.upsert import insert_for
+
+# keeps one statement's bound parameters under SQLite's and asyncpg's limits
+_CHUNK = 500
+
+
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+
+
+async def add_fills(session: AsyncSession, dialect: str, fills: Sequence[Fill]) -> int:
+    if not fills:
+        return 0
+    by_client, by_venue = await orders.intent_hedges(
+        session,
+        {f.client_order_id for f in fills if f.client_order_id},
+        {f.venue_order_id for f in fills},
+    )
+    rows = [
+        {
+            "trade_id": f.trade_id,
+            "venue_order_id": f.venue_order_id,
+            "client_order_id": f.client_order_id,
+            "symbol": f.symbol,
+            "side": Side(f.side).value,
+            "qty": f.qty,
+            "price": f.price,
+            "fee": f.fee,
+            "fee_asset": f.fee_asset,
+            "ts": f.ts,
+            "hedge": by_client.get(f.client_order_id or "") or by_venue.get(f.venue_order_id),
+        }
+        for f in fills
+    ]
+    return await _insert_new(session, dialect, FillRow, "trade_id", rows)
+
+
+async def add_funding(
+    session: AsyncSession, dialect: str, payments: Sequence[FundingPayment]
+) -> int:
+    rows = [
+        {
+            "payment_id": p.payment_id,
+            "symbol": p.symbol,
+            "amount": p.amount,
+            "rate": p.rate,
+            "position_size": p.position_size,
+            "ts": p.ts,
+        }
+        for p in payments
+    ]
+    return await _insert_new(session, dialect, FundingRow, "payment_id", rows)
+
+
+async def _insert_new(
+    session: AsyncSession, dialect: str, model: Any, key: str, rows: list[dict[str, Any]]
+) -> int:
+    """Insert rows whose ``key`` is new; return how many were inserted."""
+    added = 0
+    for chunk in _chunks(rows):
+        stmt = (
+            insert_for(dialect, model)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=[key])
+            .returning(getattr(model, key))
+        )
+        added += len((await session.execute(stmt)).all())
+    return added
+
+
+async def fills(
+    session: AsyncSession, *, symbol: str | None, since: datetime | None, limit: int | None
+) -> list[StoredFill]:
+    stmt = select(FillRow)
+    if symbol is not None:
+        stmt = stmt.where(FillRow.symbol == symbol)
+    if since is not None:
+        stmt = stmt.where(FillRow.ts >= since)
+    if limit is not None:
+        stmt = stmt.order_by(FillRow.ts.desc(), FillRow.id.desc()).limit(limit)
+    rows = sorted(await session.scalars(stmt), key=lambda r: (r.ts, r.id))
+    return [
+        StoredFill(
+            id=r.id,
+            trade_id=r.trade_id,
+            venue_order_id=r.venue_order_id,
+            client_order_id=r.client_order_id,
+            symbol=r.symbol,
+            side=Side(r.side),
+            qty=r.qty,
+            price=r.price,
+            fee=r.fee,
+            fee_asset=r.fee_asset,
+            ts=r.ts,
+            hedge=r.hedge,
+        )
+        for r in rows
+    ]
+
+
+async def funding(
+    session: AsyncSession, *, symbol: str | None, since: datetime | None, limit: int | None
+) -> list[FundingPayment]:
+    stmt = select(FundingRow)
+    if symbol is not None:
+        stmt = stmt.where(FundingRow.symbol == symbol)
+    if since is not None:
+        stmt = stmt.where(FundingRow.ts >= since)
+    if limit is not None:
+        stmt = stmt.order_by(FundingRow.ts.desc(), FundingRow.id.desc()).limit(limit)
+    rows = sorted(await session.scalars(stmt), key=lambda r: (r.ts, r.id))
+    return [
+        FundingPayment(
+            payment_id=r.payment_id,
+            symbol=r.symbol,
+            amount=r.amount,
+            ts=r.ts,
+            rate=r.rate,
+            position_size=r.position_size,
+        )
+        for r in rows
+    ]
+
+
+async def add_bars(
+    session: AsyncSession, dialect: str, symbol: str, timeframe: str, bars: Sequence[Bar]
+) -> int:
+    """Upsert bars: a re-fetched bar replaces the stored one (the last bar may have been partial).
+    Returns how many bars were not stored before."""
+    latest = {b.ts: b for b in bars}  # the last copy of a bar within one batch wins
+    if not latest:
+        return 0
+    key = (BarRow.symbol, BarRow.timeframe, BarRow.ts)
+    known: set[datetime] = set()
+    stamps = list(latest)
+    for i in range(0, len(stamps), _CHUNK):
+        wanted = [(symbol, timeframe, ts) for ts in stamps[i : i + _CHUNK]]
+        stmt = select(BarRow.ts).where(tuple_(*key).in_(wanted))
+        known.update(await session.scalars(stmt))
+    rows = [
+        {
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "ts": b.ts,
+            "open": b.open,
+            "high": b.high,
+            "low": b.low,
+            "close": b.close,
+            "volume": b.volume,
+        }
+        for b in latest.values()
+    ]
+    for chunk in _chunks(rows):
+        stmt = insert_for(dialect, BarRow).values(chunk)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[c.key for c in key],
+            set_={c: getattr(stmt.excluded, c) for c in ("open", "high", "low", "close", "volume")},
+        )
+        await session.execute(stmt)
+    return len(latest) - len(known)
+
+
+async def bars(
+    session: AsyncSession,
+    symbol: str,
+    timeframe: str,
+    *,
+    since: datetime | None,
+    limit: int | None,
+) -> list[Bar]:
+    stmt = select(BarRow).where(BarRow.symbol == symbol, BarRow.timeframe == timeframe)
+    if since is not None:
+        stmt = stmt.where(BarRow.ts >= since)
+    if limit is not None:
+        stmt = stmt.order_by(BarRow.ts.desc()).limit(limit)
+    rows = sorted(await session.scalars(stmt), key=lambda r: r.ts)
+    return [
+        Bar(ts=r.ts, open=r.open, high=r.high, low=r.low, close=r.close, volume=r.volume)
+        for r in rows
+    ]

@@ -1,0 +1,160 @@
+"""Queries for our order intents, the write-ahead log of every order we mean to send.
+
+Each function runs inside the caller's transaction; ``bot.store.repo.Store`` owns the transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import IntentPurpose, IntentStatus, OrderIntent, OrderKind, Side
+from bot.store.errors import IntentTransitionError, NotFound
+from bot.store.models import IntentRow, RejectionRow
+from bot.store.records import StoredIntent
+
+
+def _limited(stmt: Any, limit: int | None) -> Any:
+    return stmt if limit is None else stmt.limit(limit)
+
+
+def add_intents(session: AsyncSession, intents: Collection[OrderIntent], now: datetime) -> None:
+    session.add_all(
+        IntentRow(
+            client_order_id=i.client_order_id,
+            cycle=i.cycle,
+            hedge=i.hedge,
+            symbol=i.symbol,
+            side=Side(i.side).value,
+            kind=OrderKind(i.kind).value,
+            purpose=IntentPurpose(i.purpose).value,
+            qty=i.qty,
+            price=i.price,
+            trigger_price=i.trigger_price,
+            reduce_only=i.reduce_only,
+            status=IntentStatus.PENDING.value,
+            venue_order_id=None,
+            filled_qty=Decimal(0),
+            avg_price=None,
+            reason=None,
+            created_at=now,
+            updated_at=now,
+        )
+        for i in intents
+    )
+
+
+async def update_intent(
+    session: AsyncSession,
+    client_order_id: str,
+    status: IntentStatus,
+    now: datetime,
+    *,
+    venue_order_id: str | None,
+    filled_qty: Decimal | None,
+    avg_price: Decimal | None,
+    reason: str | None,
+) -> None:
+    row = await session.scalar(
+        select(IntentRow).where(IntentRow.client_order_id == client_order_id).with_for_update()
+    )
+    if row is None:
+        raise NotFound(f"no intent with client order id {client_order_id!r}")
+    old, new = IntentStatus(row.status), IntentStatus(status)
+    if old.final and new != old:
+        raise IntentTransitionError(
+            f"intent {client_order_id!r} is {old.value}; refusing to make it {new.value}"
+        )
+    row.status = new.value
+    if venue_order_id is not None:
+        row.venue_order_id = venue_order_id
+    if filled_qty is not None:
+        row.filled_qty = filled_qty
+    if avg_price is not None:
+        row.avg_price = avg_price
+    if reason is not None:
+        row.reason = reason
+    row.updated_at = now
+    if new == IntentStatus.REJECTED and old != new:
+        # venue refusals land next to risk denials, so one table answers "what was refused and why"
+        session.add(
+            RejectionRow(
+                cycle=row.cycle,
+                hedge=row.hedge,
+                symbol=row.symbol,
+                source="venue",
+                reason=reason or row.reason or "",
+                client_order_id=row.client_order_id,
+                side=row.side,
+                qty=row.qty,
+                created_at=now,
+            )
+        )
+
+
+async def intents(
+    session: AsyncSession,
+    *,
+    statuses: Collection[IntentStatus] | None,
+    symbol: str | None,
+    purpose: IntentPurpose | None,
+    limit: int | None,
+) -> list[StoredIntent]:
+    stmt = select(IntentRow).order_by(IntentRow.id.desc())
+    if statuses is not None:
+        stmt = stmt.where(IntentRow.status.in_([IntentStatus(s).value for s in statuses]))
+    if symbol is not None:
+        stmt = stmt.where(IntentRow.symbol == symbol)
+    if purpose is not None:
+        stmt = stmt.where(IntentRow.purpose == IntentPurpose(purpose).value)
+    rows = await session.scalars(_limited(stmt, limit))
+    return [_stored_intent(r) for r in rows]
+
+
+def _stored_intent(r: IntentRow) -> StoredIntent:
+    return StoredIntent(
+        id=r.id,
+        client_order_id=r.client_order_id,
+        cycle=r.cycle,
+        hedge=r.hedge,
+        symbol=r.symbol,
+        side=Side(r.side),
+        kind=OrderKind(r.kind),
+        purpose=IntentPurpose(r.purpose),
+        qty=r.qty,
+        price=r.price,
+        trigger_price=r.trigger_price,
+        reduce_only=r.reduce_only,
+        status=IntentStatus(r.status),
+        venue_order_id=r.venue_order_id,
+        filled_qty=r.filled_qty,
+        avg_price=r.avg_price,
+        reason=r.reason,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+async def intent_hedges(
+    session: AsyncSession, client_ids: Collection[str], venue_ids: Collection[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Hedge names of our intents, by client order id and by venue order id."""
+    by_client: dict[str, str] = {}
+    by_venue: dict[str, str] = {}
+    if client_ids:
+        by_client_stmt = select(IntentRow.client_order_id, IntentRow.hedge).where(
+            IntentRow.client_order_id.in_(list(client_ids))
+        )
+        by_client = {cid: hedge for cid, hedge in await session.execute(by_client_stmt)}
+    if venue_ids:
+        by_venue_stmt = select(IntentRow.venue_order_id, IntentRow.hedge).where(
+            IntentRow.venue_order_id.in_(list(venue_ids))
+        )
+        rows = await session.execute(by_venue_stmt)
+        by_venue = {vid: hedge for vid, hedge in rows if vid is not None}
+    return by_client, by_venue

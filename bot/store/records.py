@@ -1,0 +1,169 @@
+"""What the store takes in and hands back, beyond the domain types: frozen, Decimal amounts, UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.domain import (
+    Fill,
+    IntentPurpose,
+    IntentStatus,
+    OrderIntent,
+    OrderKind,
+    Rejection,
+    Side,
+    TradingState,
+    frozen_map,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRecord:
+    hedge: str
+    symbol: str
+    current_size: Decimal
+    target_size: Decimal
+    ratio: Decimal | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    kind: str
+    message: str
+    level: str = "info"
+    data: Mapping[str, Any] = field(default_factory=frozen_map)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleRecord:
+    """Everything one cycle decided, written in one transaction before any order is sent."""
+
+    number: int
+    started_at: datetime
+    trading_state: TradingState
+    targets: list[TargetRecord] = field(default_factory=list)
+    intents: list[OrderIntent] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIntent:
+    id: int
+    client_order_id: str
+    cycle: int
+    hedge: str
+    symbol: str
+    side: Side
+    kind: OrderKind
+    purpose: IntentPurpose
+    qty: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    reduce_only: bool
+    status: IntentStatus
+    venue_order_id: str | None
+    filled_qty: Decimal
+    avg_price: Decimal | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def to_intent(self) -> OrderIntent:
+        return OrderIntent(
+            client_order_id=self.client_order_id,
+            hedge=self.hedge,
+            cycle=self.cycle,
+            symbol=self.symbol,
+            side=self.side,
+            qty=self.qty,
+            kind=self.kind,
+            reduce_only=self.reduce_only,
+            purpose=self.purpose,
+            price=self.price,
+            trigger_price=self.trigger_price,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFill:
+    """A venue fill plus the hedge it belongs to (None when no intent of ours matches it)."""
+
+    id: int
+    trade_id: str
+    venue_order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+    ts: datetime
+    hedge: str | None
+
+    def to_fill(self) -> Fill:
+        return Fill(
+            trade_id=self.trade_id,
+            venue_order_id=self.venue_order_id,
+            client_order_id=self.client_order_id,
+            symbol=self.symbol,
+            side=self.side,
+            qty=self.qty,
+            price=self.price,
+            fee=self.fee,
+            fee_asset=self.fee_asset,
+            ts=self.ts,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    ts: datetime
+    cycle: int | None
+    level: str
+    kind: str
+    message: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRejection:
+    id: int
+    cycle: int | None
+    hedge: str
+    symbol: str
+    source: str  # "risk" | "venue"
+    reason: str
+    client_order_id: str | None
+    side: Side | None
+    qty: Decimal | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTarget:
+    cycle: int
+    hedge: str
+    symbol: str
+    current_size: Decimal
+    target_size: Decimal
+    ratio: Decimal | None
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCycle:
+    number: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str  # "started" until finish_cycle; then ok | skipped | error | halted ...
+    trading_state: TradingState
+    summary: Mapping[str, Any]
