@@ -1,0 +1,224 @@
+"""Replay of recorded history files, laid out as in ``../shared/data/market``:
+
+    <SYMBOL>_perp_<tf>.csv   timestamp,open,high,low,close,volume   (bar open time, ISO-8601 UTC)
+    <SYMBOL>_spot_<tf>.csv   timestamp,open,high,low,close,volume   (optional; hours may be missing)
+    <SYMBOL>_mark_<tf>.csv   timestamp,mark_close                   (optional)
+    <SYMBOL>_funding.csv     timestamp,funding_rate                 (settlement time; optional)
+
+SYMBOL is like BTCUSDT (base BTC). The perp file is the master timeline. A missing spot bar takes
+the last known spot bar before it (the perp bar when there is none); a missing mark takes the perp
+close. Files are read on first use of a base, with the csv module; values stay text until asked
+for, then become Decimal.
+"""
+
+from __future__ import annotations
+
+import csv
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from bot.domain import Bar
+from bot.sim.bars import (
+    EPOCH,
+    FUNDING_INTERVAL,
+    aggregate,
+    check_timeframe,
+    floor_time,
+    parse_timeframe,
+)
+from bot.sim.feed_base import BarKind, FeedRangeError, PricePoint
+
+QUOTES = ("USDT", "USDC", "USD")
+ZERO = Decimal(0)
+
+
+def base_of(symbol: str) -> str:
+    for quote in QUOTES:
+        if symbol.endswith(quote) and len(symbol) > len(quote):
+            return symbol[: -len(quote)]
+    raise ValueError(f"cannot tell the base coin of {symbol!r}")
+
+
+def _seconds(text: str) -> int:
+    return int((datetime.fromisoformat(text) - EPOCH).total_seconds())
+
+
+@dataclass(slots=True)
+class _Table:
+    """Rows sorted by time: ``times`` in epoch seconds, ``rows`` the remaining columns as text."""
+
+    times: list[int] = field(default_factory=list)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> _Table:
+        table = cls()
+        if not path.exists():
+            return table
+        with path.open(newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)  # header
+            pairs = sorted((_seconds(r[0]), tuple(r[1:])) for r in reader if r)
+        table.times = [t for t, _ in pairs]
+        table.rows = [row for _, row in pairs]
+        return table
+
+    def at_or_before(self, t: int) -> int | None:
+        i = bisect_right(self.times, t) - 1
+        return i if i >= 0 else None
+
+    def exact(self, t: int) -> int | None:
+        i = bisect_left(self.times, t)
+        return i if i < len(self.times) and self.times[i] == t else None
+
+
+@dataclass(slots=True)
+class _Series:
+    perp: _Table
+    spot: _Table
+    mark: _Table
+    funding: _Table
+
+
+class ReplayFeed:
+    def __init__(
+        self, directory: Path | str, symbols: Sequence[str] | None = None, timeframe: str = "1h"
+    ) -> None:
+        self._dir = Path(directory)
+        self._tf = timeframe
+        self._res = parse_timeframe(timeframe)
+        if symbols is None:
+            suffix = f"_perp_{timeframe}.csv"
+            symbols = sorted(p.name[: -len(suffix)] for p in self._dir.glob(f"*{suffix}"))
+        if not symbols:
+            raise FileNotFoundError(f"no *_perp_{timeframe}.csv history files in {self._dir}")
+        self._symbols = {base_of(s): s for s in symbols}
+        self._series: dict[str, _Series] = {}
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        return tuple(self._symbols)
+
+    @property
+    def resolution(self) -> timedelta:
+        return self._res
+
+    def _load(self, base: str) -> _Series:
+        series = self._series.get(base)
+        if series is None:
+            sym, tf = self._symbols[base], self._tf
+            path = self._dir / f"{sym}_perp_{tf}.csv"
+            if not path.exists():
+                raise FileNotFoundError(f"missing history file {path}")
+            series = _Series(
+                perp=_Table.read(path),
+                spot=_Table.read(self._dir / f"{sym}_spot_{tf}.csv"),
+                mark=_Table.read(self._dir / f"{sym}_mark_{tf}.csv"),
+                funding=_Table.read(self._dir / f"{sym}_funding.csv"),
+            )
+            self._series[base] = series
+        return series
+
+    def first_time(self) -> datetime:
+        """The first time every base has a price (the close of its first perp bar)."""
+        step = int(self._res.total_seconds())
+        return max(EPOCH + timedelta(seconds=self._times(b)[0] + step) for b in self.bases)
+
+    def last_time(self) -> datetime:
+        step = int(self._res.total_seconds())
+        return min(EPOCH + timedelta(seconds=self._times(b)[-1] + step) for b in self.bases)
+
+    def _times(self, base: str) -> list[int]:
+        times = self._load(base).perp.times
+        if not times:
+            raise FeedRangeError(f"no {base} perp bars")
+        return times
+
+    # ---- PriceFeed ----------------------------------------------------------------------------
+    def prices(self, at: datetime) -> Mapping[str, PricePoint]:
+        return {base: self._point(base, at) for base in self.bases}
+
+    def _point(self, base: str, at: datetime) -> PricePoint:
+        series = self._load(base)
+        step = int(self._res.total_seconds())
+        last_complete = int((at - EPOCH).total_seconds()) - step
+        i = series.perp.at_or_before(last_complete)
+        times = series.perp.times
+        # A gap inside the data carries the last bar forward; past the last bar there is no price.
+        if i is None or (i == len(times) - 1 and last_complete - times[i] >= step):
+            raise FeedRangeError(f"no {base} price at {at.isoformat()}")
+        t = series.perp.times[i]
+        return PricePoint(
+            spot=self._close(series, "spot", t),
+            perp=Decimal(series.perp.rows[i][3]),
+            mark=self._close(series, "mark", t),
+            funding_rate=self.funding_rate(base, floor_time(at, FUNDING_INTERVAL)),
+        )
+
+    def _close(self, series: _Series, kind: BarKind, t: int) -> Decimal:
+        bar = self._bar(series, kind, t)
+        return bar.close
+
+    def _bar(self, series: _Series, kind: BarKind, t: int) -> Bar:
+        """The bar of ``kind`` opening at perp time ``t``, with the documented fallbacks."""
+        perp_row = series.perp.rows[series.perp.exact(t)]  # type: ignore[index]
+        ts = EPOCH + timedelta(seconds=t)
+        if kind == "mark":
+            j = series.mark.exact(t)
+            close = Decimal(perp_row[3]) if j is None else Decimal(series.mark.rows[j][0])
+            return Bar(ts, close, close, close, close, ZERO)
+        row = perp_row
+        if kind == "spot":
+            j = series.spot.at_or_before(t)
+            if j is not None:
+                row = series.spot.rows[j]
+                if series.spot.times[j] != t:  # a gap: carry the last known close, no volume
+                    close = Decimal(row[3])
+                    return Bar(ts, close, close, close, close, ZERO)
+        o, h, low, c, v = (Decimal(x) for x in row[:5])
+        return Bar(ts, o, h, low, c, v)
+
+    def funding_rate(self, base: str, settlement: datetime) -> Decimal:
+        table = self._load(base).funding
+        i = table.at_or_before(int((settlement - EPOCH).total_seconds()))
+        return Decimal(table.rows[i][0]) if i is not None else ZERO
+
+    def change_times(self, after: datetime, until: datetime) -> list[datetime]:
+        step = int(self._res.total_seconds())
+        lo, hi = (int((x - EPOCH).total_seconds()) - step for x in (after, until))
+        times: set[int] = set()
+        for base in self.bases:
+            perp = self._times(base)
+            times.update(perp[bisect_right(perp, lo) : bisect_right(perp, hi)])
+        return [EPOCH + timedelta(seconds=t + step) for t in sorted(times)]
+
+    def bars(
+        self, base: str, kind: BarKind, start: datetime, end: datetime, timeframe: timedelta
+    ) -> list[Bar]:
+        check_timeframe(timeframe, self._res)
+        series = self._load(base)
+        step = int(self._res.total_seconds())
+        first = floor_time(start, timeframe)
+        lo = int((first - EPOCH).total_seconds())
+        hi = int((end - EPOCH).total_seconds()) - step  # base bars must be complete by ``end``
+        times = series.perp.times
+        fine = [
+            self._bar(series, kind, t)
+            for t in times[bisect_left(times, lo) : bisect_right(times, hi)]
+        ]
+        return [bar for bar in aggregate(fine, timeframe) if bar.ts >= start]
+
+    def funding_history(
+        self, base: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, Decimal]]:
+        table = self._load(base).funding
+        lo, hi = (int((x - EPOCH).total_seconds()) for x in (start, end))
+        a, b = bisect_left(table.times, lo), bisect_right(table.times, hi)
+        return [
+            (EPOCH + timedelta(seconds=t), Decimal(row[0]))
+            for t, row in zip(table.times[a:b], table.rows[a:b], strict=True)
+        ]
