@@ -276,15 +276,43 @@ def health(max_age: float) -> None:
 
 
 @main.command("strategies")
-def strategies_cmd() -> None:
-    """List registered strategies with their parameters and defaults."""
-    from strategies import registry
-    from strategies.base import describe_params
+@format_option
+def strategies_cmd(fmt: str) -> None:
+    """List registered strategies (built-in and plugins) with their parameters and defaults."""
+    from strategies import describe_all, plugin_errors
 
-    for name, cls in sorted(registry().items()):
-        click.echo(f"{name}: {cls.summary}")
-        for key, default in describe_params(cls.Params).items():
-            click.echo(f"    {key} = {default!r}")
+    described = describe_all()
+    if fmt != "table":
+        rows = [
+            {
+                "strategy": d["name"],
+                "param": p["name"],
+                "default": p["default"],
+                "type": p["type"],
+                "constraints": p["constraints"],
+                "description": p["description"],
+            }
+            for d in described
+            for p in d["params"]
+        ]
+        click.echo(render(rows, fmt))
+        return
+    for d in described:
+        origin = "built-in" if d["builtin"] else f"plugin {d['source']}"
+        click.echo(f"{d['name']} ({origin}): {d['summary']}")
+        rows = [
+            {
+                "param": p["name"],
+                "default": "(required)" if p["required"] else p["default"],
+                "type": p["type"],
+                "constraints": p["constraints"],
+                "description": p["description"],
+            }
+            for p in d["params"]
+        ]
+        click.echo("  " + render(rows, "table").replace("\n", "\n  ") + "\n")
+    for name, why in plugin_errors().items():
+        click.echo(f"{name}: NOT LOADED: {why}", err=True)
 
 
 from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`

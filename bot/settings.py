@@ -169,7 +169,10 @@ def _strategy_problems(cfg: FileConfig) -> list[str]:
                 f" (known: {', '.join(sorted(reg))})"
             )
             continue
-        if not getattr(cls, "multi_asset", False):
+        multi_asset = getattr(cls, "multi_asset", False) or {"assets", "perps"} <= set(
+            cls.Params.model_fields
+        )
+        if not multi_asset:
             if not hedge.spot_asset:
                 problems.append(f"hedges[{i}].spot_asset: required for strategy {hedge.strategy}")
             if not hedge.perp:

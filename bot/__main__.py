@@ -1,0 +1,5 @@
+"""`python -m bot` is `hedgebot`."""
+
+from bot.cli import main
+
+main()
