@@ -14,7 +14,7 @@ from tests.unit.test_strategy_support import BTC_PERP, make_snapshot, make_strat
 
 
 def basis(**params: object) -> BasisTrade:
-    s = make_strategy("basis", **{"qty": "0.5", "lookback": 0, **params})
+    s = make_strategy("basis", {"qty": "0.5", "lookback": 0, **params})
     assert isinstance(s, BasisTrade)
     return s
 
@@ -95,7 +95,7 @@ def test_no_funding_rate_makes_no_decision() -> None:
 
 
 def test_spot_symbol_follows_the_perp_quote() -> None:
-    s = make_strategy("basis", spot_asset="ETH", perp="ETH/USDC:USDC", qty="1")
+    s = make_strategy("basis", {"qty": "1"}, spot_asset="ETH", perp="ETH/USDC:USDC")
     assert isinstance(s, BasisTrade)
     assert s.spot_symbol == "ETH/USDC"
 

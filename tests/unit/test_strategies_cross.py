@@ -21,7 +21,7 @@ WINDOW = 168
 
 
 def cross(**params: object) -> CrossHedge:
-    s = make_strategy("cross", spot_asset="ETH", perp=BTC_PERP, **{"window": WINDOW, **params})
+    s = make_strategy("cross", {"window": WINDOW, **params}, spot_asset="ETH", perp=BTC_PERP)
     assert isinstance(s, CrossHedge)
     return s
 

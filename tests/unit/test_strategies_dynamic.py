@@ -20,7 +20,7 @@ PARAMS = {"vol_span": 5, "vol_window": 60, "trend_window": 20, "confirm": 2, "ba
 
 
 def dynamic(**params: object) -> DynamicHedge:
-    s = make_strategy("dynamic", **{**PARAMS, **params})
+    s = make_strategy("dynamic", {**PARAMS, **params})
     assert isinstance(s, DynamicHedge)
     return s
 

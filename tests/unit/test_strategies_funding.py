@@ -12,7 +12,7 @@ from tests.unit.test_strategy_support import BTC_PERP, make_snapshot, make_strat
 
 
 def funding(**params: object) -> FundingAwareHedge:
-    s = make_strategy("funding", **params)
+    s = make_strategy("funding", params)
     assert isinstance(s, FundingAwareHedge)
     return s
 

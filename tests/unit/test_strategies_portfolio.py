@@ -23,10 +23,10 @@ WINDOW = 200
 def portfolio(assets: list[str], **params: object) -> PortfolioHedge:
     s = make_strategy(
         "portfolio",
+        {"assets": assets, "perps": [BTC_PERP, ETH_PERP], "window": WINDOW, **params},
         spot_asset="",
         perp="",
         name="basket",
-        **{"assets": assets, "perps": [BTC_PERP, ETH_PERP], "window": WINDOW, **params},
     )
     assert isinstance(s, PortfolioHedge)
     return s

@@ -28,7 +28,7 @@ BTC_PERP = "BTC/USDT:USDT"
 ETH_PERP = "ETH/USDT:USDT"
 
 
-def D(x: float | str | int) -> Decimal:
+def D(x: float | str | int | Decimal) -> Decimal:
     return Decimal(str(x))
 
 
@@ -86,11 +86,11 @@ def make_snapshot(
 
 def make_strategy(
     strategy: str,
+    params: Mapping[str, object] | None = None,
     *,
     spot_asset: str = "BTC",
     perp: str = BTC_PERP,
     name: str = "h1",
-    **params: object,
 ) -> Strategy:
     spec = HedgeSpec(name, spot_asset, perp, strategy, frozen_map(params))
     return get_strategy(strategy).from_spec(spec)
