@@ -10,8 +10,10 @@ Exited, it enters when ``net_apr > enter_apr``; entered, it stays while ``net_ap
 (``exit_apr < enter_apr``: hysteresis). The state lives in ``details["state"]`` of its previous
 target. Entered: ``spot_size = qty`` of ``<spot_asset>/<perp quote>`` and perp ``size = -qty``;
 exited: both 0. With ``notional`` instead of ``qty``, the quantity is fixed at entry (notional /
-spot price) and kept in ``details["qty"]`` until exit, so price moves do not churn the legs.
-Without a predicted funding rate it makes no decision (positions stay as they are).
+spot price) and kept in ``details["qty"]`` until exit, so price moves do not churn the legs. A
+previous target without ``details`` (restored after a restart) counts as entered when its size is
+short, with ``qty = -size``. Without a predicted funding rate it makes no decision (positions
+stay as they are).
 
 Note: the spot leg is a *holding* target for the whole spot balance of that asset, so a basis hedge
 should use an asset that no other hedge or manual position holds.
@@ -92,7 +94,7 @@ class BasisTrade(Strategy):
         rates = [predicted, *settled[-p.lookback :]] if p.lookback else [predicted]
         funding_apr = sum((annualised(r) for r in rates), ZERO) / len(rates)
         net_apr = quantize(funding_apr - self.fee_apr(), 6)
-        was_entered = previous is not None and previous.details.get("state") == ENTERED
+        was_entered = _was_entered(previous)
         note = f"net_apr={net_apr} (funding {quantize(funding_apr, 6)} avg of {len(rates)})"
         if was_entered and net_apr >= p.exit_apr:
             qty = self._locked_qty(previous) or self._qty(snapshot)
@@ -129,7 +131,7 @@ class BasisTrade(Strategy):
         try:
             qty = Decimal(previous.details.get("qty", ""))
         except ArithmeticError:
-            return None
+            qty = -previous.size  # a target restored without details: its perp leg is -qty
         return qty if qty.is_finite() and qty > 0 else None
 
     def _entered(self, qty: Decimal | None, why: str, net_apr: Decimal) -> HedgeTarget | None:
@@ -145,3 +147,14 @@ class BasisTrade(Strategy):
             spot_symbol=self.spot_symbol,
             spot_size=qty,
         )
+
+
+def _was_entered(previous: HedgeTarget | None) -> bool:
+    """From the previous target's state; a target restored without details (after a restart)
+    counts as entered when it held a short, so a restart never unwinds the trade by itself."""
+    if previous is None:
+        return False
+    state = previous.details.get("state")
+    if state is None:
+        return previous.size.is_finite() and previous.size < 0
+    return state == ENTERED

@@ -83,6 +83,17 @@ def test_notional_mode_fixes_qty_at_entry() -> None:
     )
 
 
+def test_previous_restored_without_details_keeps_the_trade() -> None:
+    # after a restart the engine may only know the last size and ratio, not the details
+    restored = HedgeTarget("h1", BTC_PERP, Decimal("-0.25"), "restored", ratio=Decimal(1))
+    stay = step(basis(qty=None, notional="10000"), 0.0001, restored, spot_price=80000)
+    assert stay is not None and stay.details["state"] == "entered"
+    assert (stay.size, stay.spot_size) == (Decimal("-0.25"), Decimal("0.25"))
+    flat = HedgeTarget("h1", BTC_PERP, Decimal(0), "restored", ratio=Decimal(0))
+    out = step(basis(), 0.0001, flat)
+    assert out is not None and out.details["state"] == "exited"
+
+
 def test_notional_mode_without_price_does_not_enter() -> None:
     s = basis(qty=None, notional="10000")
     snap = make_snapshot(funding={BTC_PERP: 0.0003})
