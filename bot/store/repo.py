@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain import (
@@ -77,8 +77,15 @@ class Store:
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except StatementError as exc:
+            # a value our column types refused (naive datetime, float money): raise it plainly,
+            # not wrapped in SQL text
+            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, TypeError | ValueError):
+                raise exc.orig from None
+            raise
 
     # cycles ---------------------------------------------------------------------------------
 

@@ -346,3 +346,11 @@ async def test_events_newest_first_and_by_kind(store: Store) -> None:
 async def test_finish_unknown_cycle(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.finish_cycle(99, "ok", {})
+
+
+async def test_refused_values_raise_plainly_and_write_nothing(store: Store) -> None:
+    with pytest.raises(ValueError, match="naive"):
+        await store.add_fills([fill("t1"), fill("t2", ts=datetime(2024, 1, 1))])
+    with pytest.raises(TypeError, match="Decimal"):
+        await store.add_funding([FundingPayment("p", PERP, 0.5, T0)])  # type: ignore[arg-type]
+    assert await store.fills() == [] and await store.funding() == []
