@@ -22,12 +22,12 @@ NO_BINARIES = "no Postgres server binaries (initdb) on this machine"
 SUPERUSER = "postgres"
 
 
-def find_bindir() -> Path | None:
+def find_bindir(debian_root: Path = Path("/usr/lib/postgresql")) -> Path | None:
     """The folder holding initdb, pg_ctl and psql: from PATH, else the newest Debian layout."""
     on_path = shutil.which("initdb")
     if on_path:
         return Path(on_path).resolve().parent
-    found = [Path(p).parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
+    found = [p.parent for p in debian_root.glob("*/bin/initdb")]
 
     def version(bindir: Path) -> tuple[int, ...]:
         return tuple(int(n) for n in re.findall(r"\d+", bindir.parent.name)) or (0,)
