@@ -161,7 +161,17 @@ def _strategy_problems(cfg: FileConfig) -> list[str]:
 
     reg = registry()
     problems: list[str] = []
+    spot_users: dict[str, list[int]] = {}
     for i, hedge in enumerate(cfg.hedges):
+        spot_users.setdefault(hedge.spot_asset, []).append(i)
+    for i, hedge in enumerate(cfg.hedges):
+        # basis trades the whole spot balance of its asset: sharing it sells another hedge's coins
+        if hedge.strategy == "basis" and len(spot_users.get(hedge.spot_asset, [])) > 1:
+            others = [f"hedges[{j}]" for j in spot_users[hedge.spot_asset] if j != i]
+            problems.append(
+                f"hedges[{i}].spot_asset: basis trades all {hedge.spot_asset} it holds; "
+                f"{', '.join(others)} uses {hedge.spot_asset} too"
+            )
         cls = reg.get(hedge.strategy)
         if cls is None:
             problems.append(
@@ -169,10 +179,7 @@ def _strategy_problems(cfg: FileConfig) -> list[str]:
                 f" (known: {', '.join(sorted(reg))})"
             )
             continue
-        multi_asset = getattr(cls, "multi_asset", False) or {"assets", "perps"} <= set(
-            cls.Params.model_fields
-        )
-        if not multi_asset:
+        if not cls.multi_asset:
             if not hedge.spot_asset:
                 problems.append(f"hedges[{i}].spot_asset: required for strategy {hedge.strategy}")
             if not hedge.perp:

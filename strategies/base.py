@@ -24,7 +24,7 @@ class StrategyParams(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class HistoryNeed:
-    """A strategy's request for price history, which the engine fetches through the port and caches."""
+    """Price history a strategy reads; the engine fetches it through the port and caches it."""
 
     symbol: str
     timeframe: str
@@ -35,6 +35,8 @@ class Strategy(ABC):
     name: ClassVar[str]
     summary: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
+    # True when the hedge names its assets and perps in params (portfolio), not spot_asset/perp
+    multi_asset: ClassVar[bool] = False
 
     def __init__(self, hedge: HedgeSpec, params: StrategyParams) -> None:
         self.hedge = hedge

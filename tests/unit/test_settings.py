@@ -140,3 +140,23 @@ def test_check_config_ok(tmp_path):
     proc = _cli("check-config", "--config", str(good), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "configuration OK" in proc.stdout and "enabled=btc" in proc.stdout
+
+
+def test_basis_may_not_share_its_spot_asset():
+    text = (
+        '[[hedges]]\nname="a"\nspot_asset="BTC"\nperp="BTC/USDT:USDT"\n'
+        '[[hedges]]\nname="b"\nspot_asset="BTC"\nperp="BTC/USDT:USDT"\nstrategy="basis"\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert any(
+        p.startswith("hedges[1].spot_asset: basis trades all BTC") for p in err.value.problems
+    )
+
+
+def test_portfolio_needs_no_spot_asset_or_perp():
+    text = (
+        '[[hedges]]\nname="basket"\nstrategy="portfolio"\n[hedges.params]\n'
+        'assets=["BTC","ETH"]\nperps=["BTC/USDT:USDT"]\n'
+    )
+    assert parse_config(text).hedges[0].strategy == "portfolio"
