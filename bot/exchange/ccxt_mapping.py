@@ -9,7 +9,7 @@ signed (a short is negative).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,6 +32,7 @@ from bot.domain import (
 )
 
 ONE = Decimal(1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Raw = Mapping[str, Any]
 
 
@@ -70,13 +71,14 @@ def ms_to_datetime(ms: Any) -> datetime | None:
     value = dec(ms)
     if value is None:
         return None
-    return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+    whole = int(value)  # exact: no float division of a 13-digit millisecond count
+    return EPOCH + timedelta(milliseconds=whole)
 
 
 def datetime_to_ms(ts: datetime) -> int:
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return int(ts.timestamp() * 1000)
+    return (ts - EPOCH) // timedelta(milliseconds=1)
 
 
 def _nested(info: Raw | None, *path: str) -> Any:
@@ -354,7 +356,7 @@ def to_fill(trade: Raw, market: MarketInfo, settle_default: str) -> Fill:
         price=first_dec(info, ("execPrice", "price"), trade.get("price")) or ZERO,
         fee=fee_amount,
         fee_asset=str(fee_asset or market.settle or settle_default),
-        ts=ts or datetime.fromtimestamp(0, tz=UTC),
+        ts=ts or EPOCH,
     )
 
 
@@ -372,8 +374,7 @@ def to_funding_payment(
         payment_id=str(income.get("id") or info.get("execId") or info.get("tranId")),
         symbol=market.symbol,
         amount=-amount if paid_positive else amount,
-        ts=ms_to_datetime(income.get("timestamp") or info.get("execTime"))
-        or datetime.fromtimestamp(0, tz=UTC),
+        ts=ms_to_datetime(income.get("timestamp") or info.get("execTime")) or EPOCH,
         rate=first_dec(info, ("feeRate",)),
         position_size=size,
     )

@@ -8,6 +8,7 @@ costs one cycle at most, and every retry is logged without the error's payload b
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,7 +20,6 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
 
 from bot.errors import RateLimited, TransientError
@@ -46,19 +46,20 @@ async def _sleep(seconds: float) -> None:
 
 
 class _Wait:
-    """Exponential jittered backoff; rate limits wait at least ``rate_limited_wait``."""
+    """Exponential backoff plus up to ``jitter`` seconds of noise (so several clients retrying at
+    once spread out); rate limits wait at least ``rate_limited_wait``."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
-        self._base = wait_exponential_jitter(
-            initial=policy.initial_wait, max=policy.max_wait, jitter=policy.jitter
-        )
-        self._floor = policy.rate_limited_wait
+    def __init__(self, policy: RetryPolicy, rng: random.Random | None = None) -> None:
+        self._policy = policy
+        self._rng = rng or random.Random()
 
     def __call__(self, state: RetryCallState) -> float:
-        wait = float(self._base(state))
+        p = self._policy
+        exponential = min(p.max_wait, p.initial_wait * 2 ** (state.attempt_number - 1))
+        wait = exponential + self._rng.uniform(0, p.jitter)
         outcome = state.outcome
         if outcome is not None and isinstance(outcome.exception(), RateLimited):
-            wait = max(wait, self._floor)
+            wait = max(wait, p.rate_limited_wait)
         return wait
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 
 import aiohttp
@@ -122,7 +121,7 @@ def test_cancel_refusal_is_an_order_rejection_and_unknown_order_is_not_found() -
 
 @pytest.mark.parametrize(
     "exc",
-    [asyncio.TimeoutError(), aiohttp.ClientConnectionError("reset"), OSError("x"), KeyError("id")],
+    [TimeoutError(), aiohttp.ClientConnectionError("reset"), OSError("x"), KeyError("id")],
 )
 def test_non_ccxt_failures_are_ambiguous_on_create_and_transient_elsewhere(exc: Exception) -> None:
     assert type(classify(exc, "create_order")) is AmbiguousSubmit
