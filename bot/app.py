@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -74,13 +73,9 @@ async def instance_tag(store: Store) -> str:
     return tag
 
 
-async def open_store(runtime: RuntimeSettings) -> Store:
-    if runtime.database_url.startswith("sqlite") and ":///" in runtime.database_url:
-        path = runtime.database_url.split(":///", 1)[1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+async def open_store(runtime: RuntimeSettings, clock: Callable[[], datetime] = wall_clock) -> Store:
     await ensure_schema(runtime.database_url, runtime.auto_migrate)
-    return Store.from_url(runtime.database_url)
+    return Store.from_url(runtime.database_url, clock=clock)
 
 
 async def build_port(
@@ -142,12 +137,16 @@ async def build_app(
     clock: Callable[[], datetime] | None = None,
 ) -> App:
     closers: list[Callable[[], Any]] = []
-    store = await open_store(runtime)
+    # the store stamps rows with the engine's clock (the venue's time in paper mode), so cooldowns
+    # and order-rate windows compare like with like; the clock is known once the port is built
+    clock_box: list[Callable[[], datetime]] = [clock or wall_clock]
+    store = await open_store(runtime, clock=lambda: clock_box[0]())
     closers.append(store.close)
     try:
         if port is None:
             port, venue_clock = await build_port(runtime, config, closers)
             clock = clock or venue_clock
+            clock_box[0] = clock
         tag = await instance_tag(store)
         kill_file = runtime.kill_switch_file
         engine = Engine(

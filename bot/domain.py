@@ -305,3 +305,5 @@ class Rejection:
     source: str  # "risk" or "venue"
     reason: str
     client_order_id: str | None = None
+    side: Side | None = None
+    qty: Decimal | None = None

@@ -13,6 +13,7 @@ from bot.domain import IntentStatus, OrderIntent, Rejection
 from bot.errors import AmbiguousSubmit, FatalExchangeError, OrderRejected, TransientError
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
+from bot.store import IntentTransitionError, NotFound
 from bot.store.repo import Store
 
 log = get_logger("bot.execution")
@@ -38,7 +39,15 @@ async def send_intents(
         except OrderRejected as exc:
             reason = str(exc)
             await store.update_intent(intent.client_order_id, IntentStatus.REJECTED, reason=reason)
-            rej = Rejection(intent.hedge, intent.symbol, "venue", reason, intent.client_order_id)
+            rej = Rejection(
+                intent.hedge,
+                intent.symbol,
+                "venue",
+                reason,
+                intent.client_order_id,
+                side=intent.side,
+                qty=intent.qty,
+            )
             result.rejected.append(rej)
             await store.add_event(
                 "order_rejected",
@@ -102,6 +111,11 @@ async def cancel_orders(
                 error=str(exc),
             )
             continue
-        await store.update_intent(cid, IntentStatus.CANCELLED)
+        try:
+            await store.update_intent(cid, IntentStatus.CANCELLED)
+        except (NotFound, IntentTransitionError):
+            # a stop of ours from another database, or one that filled meanwhile: the venue's
+            # answer stands, and the next reconcile records the final state
+            log.info("cancelled an order with no open intent here", client_order_id=cid)
         done += 1
     return done

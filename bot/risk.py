@@ -89,7 +89,15 @@ def guard(
 
     def deny(intent: OrderIntent, reason: str) -> None:
         rejections.append(
-            Rejection(intent.hedge, intent.symbol, "risk", reason, intent.client_order_id)
+            Rejection(
+                intent.hedge,
+                intent.symbol,
+                "risk",
+                reason,
+                intent.client_order_id,
+                side=intent.side,
+                qty=intent.qty,
+            )
         )
 
     if kill_switch and state != TradingState.HALTED:
