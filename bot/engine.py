@@ -96,7 +96,7 @@ class Engine:
         self.markets = dict(await self.port.load_markets())
         for (hedge, symbol), t in (await self.store.last_targets()).items():
             self.previous[(hedge, symbol)] = HedgeTarget(
-                hedge, symbol, t.target_size, t.reason, ratio=t.ratio
+                hedge, symbol, t.target_size, t.reason, ratio=t.ratio, details=t.details
             )
         for symbol in self.perp_symbols():
             if symbol in self.markets:
@@ -260,6 +260,7 @@ class Engine:
                         t.size,
                         t.ratio,
                         t.reason,
+                        t.details,
                     )
                     for t in decision.targets
                 ],

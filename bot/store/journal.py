@@ -60,6 +60,7 @@ def add_cycle(session: AsyncSession, record: CycleRecord, now: datetime) -> None
             target_size=t.target_size,
             ratio=t.ratio,
             reason=t.reason,
+            details=dict(t.details),
             created_at=now,
         )
         for t in record.targets
@@ -164,6 +165,7 @@ async def last_targets(session: AsyncSession) -> dict[tuple[str, str], StoredTar
             target_size=r.target_size,
             ratio=r.ratio,
             reason=r.reason,
+            details=frozen_map(r.details or {}),
             created_at=r.created_at,
         )
         for r in rows

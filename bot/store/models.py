@@ -53,6 +53,8 @@ class TargetRow(Base):
     target_size: Mapped[Decimal] = mapped_column(Money)
     ratio: Mapped[Decimal | None] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(Text)
+    # the strategy's own state (hysteresis, entered/exited), restored into `previous` on restart
+    details: Mapped[dict[str, Any]] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -29,6 +29,7 @@ class TargetRecord:
     target_size: Decimal
     ratio: Decimal | None
     reason: str
+    details: Mapping[str, str] = field(default_factory=frozen_map)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,7 @@ class StoredTarget:
     target_size: Decimal
     ratio: Decimal | None
     reason: str
+    details: Mapping[str, str]
     created_at: datetime
 
 

@@ -156,6 +156,7 @@ def upgrade() -> None:
     sa.Column('target_size', bot.store.types.Money(), nullable=False),
     sa.Column('ratio', bot.store.types.Money(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('details', bot.store.types.JSONText(), nullable=False),
     sa.Column('created_at', bot.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_targets'))
     )

@@ -354,3 +354,30 @@ async def test_refused_values_raise_plainly_and_write_nothing(store: Store) -> N
     with pytest.raises(TypeError, match="Decimal"):
         await store.add_funding([FundingPayment("p", PERP, 0.5, T0)])  # type: ignore[arg-type]
     assert await store.fills() == [] and await store.funding() == []
+
+
+async def test_target_details_survive_a_restart(store, db_url):
+    from datetime import UTC, datetime
+
+    from bot.domain import TradingState
+    from bot.store import CycleRecord, Store, TargetRecord
+
+    details = {"state": "in", "qty": "1.5"}
+    await store.record_cycle(
+        CycleRecord(
+            number=1,
+            started_at=datetime(2024, 1, 1, tzinfo=UTC),
+            trading_state=TradingState.ACTIVE,
+            targets=[
+                TargetRecord(
+                    "carry", "BTC/USDT:USDT", Decimal(0), Decimal("-1.5"), None, "r", details
+                )
+            ],
+        )
+    )
+    reopened = Store.from_url(db_url)
+    try:
+        restored = (await reopened.last_targets())[("carry", "BTC/USDT:USDT")]
+        assert dict(restored.details) == details
+    finally:
+        await reopened.close()
