@@ -1,0 +1,199 @@
+"""Current prices of every market, quantised to its tick, plus the market data queries (tickers,
+klines, funding history) derived from the feed without looking past the venue's clock.
+
+Reference price: the mark for linear perps, the last spot close for spot. Quotes sit around it
+(``spread_bps``) and market orders fill at it +/- ``slippage_bps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+
+from bot.domain import Bar
+from bot.sim.bars import FUNDING_INTERVAL, floor_time, next_settlement
+from bot.sim.errors import params_error
+from bot.sim.feed_base import BarKind, PriceFeed, PricePoint
+from bot.sim.markets import MarketSpec, VenueConfig
+
+BPS = Decimal(10_000)
+DAY = timedelta(days=1)
+
+
+def on_tick(value: Decimal, tick: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    return ((value / tick).to_integral_value(rounding) * tick).quantize(tick)
+
+
+@dataclass(frozen=True, slots=True)
+class TickerRow:
+    spec: MarketSpec
+    last: Decimal
+    bid: Decimal
+    ask: Decimal
+    mark: Decimal
+    index: Decimal
+    prev_24h: Decimal
+    high_24h: Decimal
+    low_24h: Decimal
+    volume_24h: Decimal
+    turnover_24h: Decimal
+    funding_rate: Decimal  # the predicted rate of the next settlement
+    next_funding: datetime
+
+
+class MarketData:
+    def __init__(self, feed: PriceFeed, config: VenueConfig) -> None:
+        self.feed = feed
+        self.config = config
+        self.at: datetime | None = None
+        self._points: dict[str, PricePoint] = {}
+        self._stats: dict[tuple[str, str], tuple[datetime, tuple[Decimal, ...]]] = {}
+
+    def update(self, at: datetime) -> None:
+        self._points = dict(self.feed.prices(at))
+        self.at = at
+
+    def point(self, base: str) -> PricePoint:
+        return self._points[base]
+
+    def mark(self, spec: MarketSpec) -> Decimal:
+        return on_tick(self._points[spec.base].mark, spec.tick)
+
+    def index(self, spec: MarketSpec) -> Decimal:
+        return on_tick(self._points[spec.base].spot, spec.tick)
+
+    def last(self, spec: MarketSpec) -> Decimal:
+        p = self._points[spec.base]
+        return on_tick(p.spot if spec.category == "spot" else p.perp, spec.tick)
+
+    def reference(self, spec: MarketSpec) -> Decimal:
+        return self.mark(spec) if spec.category == "linear" else self.last(spec)
+
+    def spot_price(self, coin: str) -> Decimal | None:
+        """USD value of one unit of a wallet coin (stablecoins at 1)."""
+        if coin in ("USDT", "USDC", "USD"):
+            return Decimal(1)
+        p = self._points.get(coin)
+        return p.spot if p is not None else None
+
+    def bid_ask(self, spec: MarketSpec) -> tuple[Decimal, Decimal]:
+        ref = self.reference(spec)
+        half = ref * self.config.spread_bps / BPS / 2
+        bid = on_tick(ref - half, spec.tick, ROUND_FLOOR)
+        ask = on_tick(ref + half, spec.tick, ROUND_CEILING)
+        if ask <= bid:
+            ask = bid + spec.tick
+        return bid, ask
+
+    def market_fill_price(self, spec: MarketSpec, side: str) -> Decimal:
+        ref = self.reference(spec)
+        slip = ref * self.config.slippage_bps / BPS
+        if side == "Buy":
+            return on_tick(ref + slip, spec.tick, ROUND_CEILING)
+        return max(spec.tick, on_tick(ref - slip, spec.tick, ROUND_FLOOR))
+
+    def trigger_price_of(self, spec: MarketSpec, trigger_by: str) -> Decimal:
+        if trigger_by == "LastPrice":
+            return self.last(spec)
+        if trigger_by == "IndexPrice":
+            return self.index(spec)
+        return self.reference(spec)
+
+    # ---- queries ------------------------------------------------------------------------------
+    def ticker(self, spec: MarketSpec, now: datetime) -> TickerRow:
+        bid, ask = self.bid_ask(spec)
+        prev, high, low, volume, turnover = self._day_stats(spec, now)
+        nxt = next_settlement(now)
+        return TickerRow(
+            spec=spec,
+            last=self.last(spec),
+            bid=bid,
+            ask=ask,
+            mark=self.mark(spec),
+            index=self.index(spec),
+            prev_24h=prev,
+            high_24h=high,
+            low_24h=low,
+            volume_24h=volume,
+            turnover_24h=turnover,
+            funding_rate=self.feed.funding_rate(spec.base, nxt),
+            next_funding=nxt,
+        )
+
+    def _day_stats(self, spec: MarketSpec, now: datetime) -> tuple[Decimal, ...]:
+        key = (spec.category, spec.symbol)
+        cached = self._stats.get(key)
+        if cached is not None and cached[0] == now:
+            return cached[1]
+        res = self.feed.resolution
+        tf = timedelta(hours=1) if timedelta(hours=1) % res == timedelta(0) else res
+        kind: BarKind = "spot" if spec.category == "spot" else "perp"
+        bars = self.feed.bars(spec.base, kind, now - DAY, now, tf)
+        last = self.last(spec)
+        if not bars:
+            stats: tuple[Decimal, ...] = (last, last, last, Decimal(0), Decimal(0))
+        else:
+            turnover = sum((b.close * b.volume for b in bars), Decimal(0))
+            stats = (
+                on_tick(bars[0].open, spec.tick),
+                on_tick(max(b.high for b in bars), spec.tick),
+                on_tick(min(b.low for b in bars), spec.tick),
+                sum((b.volume for b in bars), Decimal(0)),
+                turnover.quantize(Decimal("0.0001")),
+            )
+        self._stats[key] = (now, stats)
+        return stats
+
+    def klines(
+        self,
+        spec: MarketSpec,
+        kind: BarKind,
+        interval: timedelta,
+        now: datetime,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+    ) -> list[Bar]:
+        """Bars opening in [start, end], oldest first, at most ``limit``: the first ``limit`` from
+        ``start`` when it is given, else the latest up to ``end`` (or now)."""
+        if interval < self.feed.resolution or interval % self.feed.resolution:
+            raise params_error(f"interval {interval} not available from this feed")
+        if start is not None:
+            first = floor_time(start, interval)
+            bars = self.feed.bars(
+                spec.base, kind, first, min(now, first + limit * interval), interval
+            )
+        else:
+            known = now if end is None else min(now, floor_time(end, interval) + interval)
+            first = floor_time(known, interval) - limit * interval
+            bars = self.feed.bars(spec.base, kind, first, known, interval)[-limit:]
+        if end is not None:
+            bars = [b for b in bars if b.ts <= end]
+        return [
+            Bar(
+                b.ts,
+                on_tick(b.open, spec.tick),
+                on_tick(b.high, spec.tick),
+                on_tick(b.low, spec.tick),
+                on_tick(b.close, spec.tick),
+                b.volume,
+            )
+            for b in bars[:limit]
+        ]
+
+    def funding_history(
+        self,
+        spec: MarketSpec,
+        now: datetime,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+    ) -> list[tuple[datetime, Decimal]]:
+        """Settled rates, newest first, like Bybit: start without end is a params error."""
+        if start is not None and end is None:
+            raise params_error("endTime is required when startTime is given")
+        upto = now if end is None else min(end, now)
+        since = start if start is not None else upto - limit * FUNDING_INTERVAL
+        rows = self.feed.funding_history(spec.base, since, upto)
+        return rows[::-1][:limit]

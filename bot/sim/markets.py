@@ -1,0 +1,122 @@
+"""Market specifications and the venue's configuration, with Bybit-like defaults.
+
+Adding a coin: put its filters in ``KNOWN_FILTERS`` (or rely on the generic fallback) and list its
+base in ``VenueConfig.for_bases``; the feed must price it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Literal
+
+from bot.sim.errors import params_error
+
+Category = Literal["spot", "linear"]
+CATEGORIES: tuple[Category, ...] = ("spot", "linear")
+D = Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    symbol: str  # venue id, e.g. "BTCUSDT" (the spot and the perp share it; category tells)
+    category: Category
+    base: str
+    quote: str
+    tick: Decimal
+    qty_step: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    min_notional: Decimal = Decimal(5)
+    max_leverage: Decimal = Decimal(1)
+    launch_ms: int = 1_584_230_400_000
+
+    @property
+    def settle(self) -> str | None:
+        return self.quote if self.category == "linear" else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Filters:
+    spot_tick: Decimal
+    spot_step: Decimal
+    spot_min: Decimal
+    perp_tick: Decimal
+    perp_step: Decimal
+    perp_max_leverage: Decimal
+
+
+# Close to Bybit's live filters for these coins (spot basePrecision, perp qtyStep).
+KNOWN_FILTERS: Mapping[str, _Filters] = MappingProxyType(
+    {
+        "BTC": _Filters(D("0.01"), D("0.000001"), D("0.000048"), D("0.10"), D("0.001"), D(100)),
+        "ETH": _Filters(D("0.01"), D("0.00001"), D("0.00062"), D("0.01"), D("0.01"), D(100)),
+        "SOL": _Filters(D("0.01"), D("0.001"), D("0.011"), D("0.010"), D("0.1"), D(100)),
+    }
+)
+GENERIC_FILTERS = _Filters(D("0.0001"), D("0.01"), D("0.01"), D("0.0001"), D("1"), D(50))
+
+
+def markets_for(base: str, quote: str = "USDT") -> tuple[MarketSpec, MarketSpec]:
+    f = KNOWN_FILTERS.get(base, GENERIC_FILTERS)
+    symbol = f"{base}{quote}"
+    spot = MarketSpec(
+        symbol, "spot", base, quote, f.spot_tick, f.spot_step, f.spot_min, D(10_000_000)
+    )
+    perp = MarketSpec(
+        symbol,
+        "linear",
+        base,
+        quote,
+        f.perp_tick,
+        f.perp_step,
+        f.perp_step,
+        f.perp_step * 10_000_000,
+        max_leverage=f.perp_max_leverage,
+    )
+    return spot, perp
+
+
+def _default_wallet() -> Mapping[str, Decimal]:
+    return MappingProxyType({"USDT": D(100_000), "BTC": D(2), "ETH": D(30)})
+
+
+@dataclass(frozen=True)
+class VenueConfig:
+    markets: tuple[MarketSpec, ...] = field(
+        default_factory=lambda: markets_for("BTC") + markets_for("ETH")
+    )
+    perp_taker_fee: Decimal = Decimal("0.00055")
+    perp_maker_fee: Decimal = Decimal("0.0002")
+    spot_taker_fee: Decimal = Decimal("0.001")
+    spot_maker_fee: Decimal = Decimal("0.001")
+    slippage_bps: Decimal = Decimal(2)  # market fills: mark (spot: last) +/- this; buys pay more
+    spread_bps: Decimal = Decimal(1)  # quoted bid/ask width around the same reference
+    default_leverage: Decimal = Decimal(10)
+    maintenance_margin_rate: Decimal = Decimal("0.005")
+    wallet: Mapping[str, Decimal] = field(default_factory=_default_wallet)
+
+    @classmethod
+    def for_bases(
+        cls, bases: Iterable[str], wallet: Mapping[str, Decimal | int | str] | None = None, **kw
+    ) -> VenueConfig:
+        markets = tuple(m for base in bases for m in markets_for(base))
+        if wallet is not None:
+            kw["wallet"] = MappingProxyType({k: D(str(v)) for k, v in wallet.items()})
+        return cls(markets=markets, **kw)
+
+    def market(self, category: str, symbol: str) -> MarketSpec:
+        for m in self.markets:
+            if m.category == category and m.symbol == symbol:
+                return m
+        raise params_error(f"symbol {symbol!r} invalid for category {category!r}")
+
+    def perp_of(self, base: str) -> MarketSpec | None:
+        return next((m for m in self.markets if m.category == "linear" and m.base == base), None)
+
+    def fee_rate(self, category: Category, maker: bool) -> Decimal:
+        if category == "linear":
+            return self.perp_maker_fee if maker else self.perp_taker_fee
+        return self.spot_maker_fee if maker else self.spot_taker_fee
