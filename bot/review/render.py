@@ -19,13 +19,13 @@ def _text(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return format(value, "f")  # fixed notation, as stored: 2.000 stays 2.000, 1E-7 reads 0.0000001
     return str(value)
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)  # exact: amounts never go through float
+        return format(value, "f")  # exact text: amounts never go through float
     if isinstance(value, datetime):
         return value.isoformat()
     return value
