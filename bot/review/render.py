@@ -19,7 +19,7 @@ def _text(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, Decimal):
-        return format(value, "f")  # fixed notation, as stored: 2.000 stays 2.000, 1E-7 reads 0.0000001
+        return format(value, "f")  # fixed notation as stored: 2.000 stays, 1E-7 reads 0.0000001
     return str(value)
 
 
