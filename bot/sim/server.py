@@ -1,0 +1,176 @@
+"""Starting the Bybit v5 simulator: the venue, its feed, the HTTP front and (optionally) a clock.
+
+Two time modes: without ``speed`` the venue's clock moves only when the caller calls
+``venue.advance_to`` (tests); with ``speed`` a background task advances it by ``speed`` simulated
+seconds per real second (paper trading, ``hedgebot sim``).
+
+The default credentials are public constants: the simulator guards nothing of value, and the bot
+in paper mode signs with them. Pass your own to exercise authentication failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.sim.bybit_auth import Credentials
+from bot.sim.bybit_http import BybitFront
+from bot.sim.faults import Faults
+from bot.sim.feed_base import FeedRangeError, PriceFeed
+from bot.sim.markets import VenueConfig
+from bot.sim.replay import ReplayFeed
+from bot.sim.synthetic import SyntheticFeed
+from bot.sim.venue import Venue
+
+DEFAULT_API_KEY = "hedgebot-sim-key"
+DEFAULT_API_SECRET = "hedgebot-sim-secret"
+DEFAULT_PRICES: Mapping[str, int] = {"BTC": 60000, "ETH": 3000, "SOL": 150}
+STABLECOINS = frozenset({"USDT", "USDC", "USD"})
+REPLAY_WARMUP = timedelta(days=30)  # history the bot can read before the replay's "now"
+CLOCK_TICK_SECONDS = 0.2
+
+log = logging.getLogger("bot.sim.server")
+
+
+@dataclass
+class RunningSimulator:
+    url: str
+    venue: Venue
+    faults: Faults
+    front: BybitFront = field(repr=False)
+    _runner: web.AppRunner = field(repr=False)
+    _clock: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def stop(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock
+            self._clock = None
+        self.front.release_hung()
+        await self._runner.cleanup()
+
+
+def default_feed(
+    *,
+    data_dir: Path | str | None = None,
+    seed: int = 7,
+    start: datetime | None = None,
+    wallet: Mapping[str, Decimal | int | str] | None = None,
+) -> tuple[PriceFeed, datetime]:
+    """A replay of ``data_dir`` (starting after a warm-up) or a synthetic feed starting now."""
+    if data_dir is not None:
+        replay = ReplayFeed(Path(data_dir))
+        first = start or min(replay.first_time() + REPLAY_WARMUP, replay.last_time())
+        return replay, first
+    bases = ["BTC", "ETH"] + [
+        c for c in (wallet or {}) if c in DEFAULT_PRICES and c not in ("BTC", "ETH")
+    ]
+    origin = start or datetime.now(UTC).replace(second=0, microsecond=0)
+    assets = {b: Decimal(DEFAULT_PRICES[b]) for b in bases}
+    return SyntheticFeed(assets, seed=seed, origin=origin), origin
+
+
+async def _advance_in_real_time(venue: Venue, speed: float, tick: float) -> None:
+    real_start, sim_start = time.monotonic(), venue.now
+    while True:
+        await asyncio.sleep(tick)
+        target = sim_start + timedelta(seconds=(time.monotonic() - real_start) * speed)
+        if target > venue.now:
+            try:
+                venue.advance_to(target)
+            except FeedRangeError as exc:
+                log.warning("simulated clock stopped: %s", exc)
+                return
+
+
+async def start_simulator(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    api_key: str = DEFAULT_API_KEY,
+    api_secret: str = DEFAULT_API_SECRET,
+    venue: Venue | None = None,
+    feed: PriceFeed | None = None,
+    start: datetime | None = None,
+    config: VenueConfig | None = None,
+    wallet: Mapping[str, Decimal | int | str] | None = None,
+    seed: int = 7,
+    data_dir: Path | str | None = None,
+    speed: float | None = None,
+    faults: Faults | str | None = None,
+    tick_seconds: float = CLOCK_TICK_SECONDS,
+) -> RunningSimulator:
+    """Serve a venue over Bybit v5 on ``host:port`` (port 0: a free one). Without ``venue`` one
+    is built from ``feed`` (or ``data_dir``, or a seeded synthetic feed) and ``config`` (or
+    ``wallet``). ``faults`` may be a spec string (see ``faults.py``)."""
+    if venue is None:
+        if feed is None:
+            feed, default_start = default_feed(
+                data_dir=data_dir, seed=seed, start=start, wallet=wallet
+            )
+            start = start or default_start
+        if config is None:
+            config = VenueConfig.for_bases(feed.bases, wallet=wallet)
+        venue = Venue(feed, start or datetime.now(UTC).replace(second=0, microsecond=0), config)
+    if not isinstance(faults, Faults):
+        spec = faults
+        faults = Faults(seed=seed)
+        faults.load(spec)
+    front = BybitFront(venue, Credentials(api_key, api_secret), faults)
+    runner = web.AppRunner(front.app(), shutdown_timeout=1.0, handler_cancellation=True)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    clock = None
+    if speed:
+        clock = asyncio.create_task(_advance_in_real_time(venue, speed, tick_seconds))
+    return RunningSimulator(f"http://{host}:{bound}", venue, faults, front, runner, clock)
+
+
+async def sim_main(
+    host: str,
+    port: int,
+    api_key: str,
+    api_secret: str,
+    data_dir: Path | str | None,
+    synthetic: bool,
+    faults_spec: str | None,
+    speed: float,
+) -> None:
+    """Run the simulator until SIGINT/SIGTERM, printing its URL (never the credentials)."""
+    sim = await start_simulator(
+        host=host,
+        port=port,
+        api_key=api_key,
+        api_secret=api_secret,
+        data_dir=None if synthetic else data_dir,
+        faults=faults_spec,
+        speed=speed,
+    )
+    print(
+        f"hedgebot Bybit v5 simulator listening on {sim.url} "
+        f"(simulated time {sim.venue.now:%Y-%m-%d %H:%M} UTC, {speed:g}x)",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await sim.stop()
