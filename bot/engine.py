@@ -85,6 +85,7 @@ class Engine:
             max_orders_per_minute=r.max_orders_per_minute,
             stale_after_seconds=r.stale_after_seconds,
             max_price_jump=r.max_price_jump,
+            spot_collateral_ratio=r.spot_collateral_ratio,
         )
         self.stop_policy = StopPolicy(r.stop_loss_distance, r.stop_replace_tolerance)
 

@@ -44,7 +44,9 @@ class HistoryCache:
         key = history_key(symbol, timeframe)
         step = timeframe_delta(timeframe)
         if key not in self._loaded and self._store is not None:
-            self._bars[key] = await self._store.bars(symbol, timeframe, since=now - step * count)
+            self._bars[key] = await self._store.bars(
+                symbol, timeframe, since=now - step * (count + 2)
+            )
         self._loaded.add(key)
         bars = self._bars.setdefault(key, [])
         last_closed_open = (

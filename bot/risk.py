@@ -24,6 +24,7 @@ class RiskLimits:
     max_orders_per_minute: int = 30
     stale_after_seconds: float = 120.0
     max_price_jump: Decimal = Decimal("0.5")
+    spot_collateral_ratio: Decimal = Decimal("0.8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +36,16 @@ class GuardResult:
     notes: tuple[str, ...] = ()
 
 
-def margin_equity(snapshot: Snapshot, quote: str) -> Decimal:
-    """Quote wallet plus unrealised PnL: spot coins are not counted as collateral (conservative)."""
+def margin_equity(snapshot: Snapshot, quote: str, spot_collateral_ratio: Decimal) -> Decimal:
+    """Quote wallet plus unrealised PnL plus spot coins at a haircut: on a unified account the
+    hedged coins are the collateral of their own hedge."""
     upnl = sum((p.unrealized_pnl for p in snapshot.positions.values()), ZERO)
-    return snapshot.spot_qty(quote) + upnl
+    spot = ZERO
+    for asset, balance in snapshot.balances.items():
+        price = snapshot.price(f"{asset}/{quote}") if asset != quote else None
+        if price is not None and price > 0 and balance.total > 0:
+            spot += balance.total * price
+    return snapshot.spot_qty(quote) + upnl + spot * spot_collateral_ratio
 
 
 def snapshot_problems(
@@ -102,7 +109,7 @@ def guard(
 
     if kill_switch and state != TradingState.HALTED:
         state, state_reason = TradingState.HALTED, "kill switch engaged"
-    equity = margin_equity(snapshot, quote)
+    equity = margin_equity(snapshot, quote, limits.spot_collateral_ratio)
     maint = sum((p.maintenance_margin for p in snapshot.positions.values()), ZERO)
     if state == TradingState.ACTIVE and equity > 0 and maint / equity > limits.max_margin_ratio:
         state = TradingState.REDUCING

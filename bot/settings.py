@@ -65,6 +65,7 @@ class RiskSection(Strict):
     max_orders_per_minute: int = Field(default=30, gt=0)
     stale_after_seconds: float = Field(default=120.0, gt=0)
     max_price_jump: Decimal = Field(default=Decimal("0.5"), gt=0)
+    spot_collateral_ratio: Decimal = Field(default=Decimal("0.8"), ge=0, le=1)
     stop_loss_distance: Decimal = Field(default=Decimal("0.15"), gt=0, lt=1)
     stop_replace_tolerance: Decimal = Field(default=Decimal("0.03"), gt=0, lt=1)
     leverage: Decimal = Field(default=Decimal(2), gt=0, le=100)

@@ -115,3 +115,12 @@ def test_snapshot_problems_absurd_stale_and_jump():
     assert "stale" in snapshot_problems(old, [BTC], RiskLimits(), {})[0]
     assert "jumped" in snapshot_problems(snap, [BTC], RiskLimits(), {BTC: D(10_000)})[0]
     assert snapshot_problems(snap, [BTC, "ETH/USDT"], RiskLimits(), {BTC: D(49_000)}) == []
+
+
+def test_spot_coins_count_as_collateral_at_a_haircut():
+    from bot.risk import margin_equity
+
+    snap = snapshot(spot={"BTC": "2"}, usdt="0")  # BTC at 50k
+    assert margin_equity(snap, "USDT", D("0.8")) == D("80000.0")
+    res = _guard([_intent("2")], snap, limits=RiskLimits(max_leverage=D(3)))
+    assert len(res.approved) == 1  # a spot-only hedger can short against its coins

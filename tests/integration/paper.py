@@ -1,0 +1,82 @@
+"""A paper trading rig for engine tests: the real venue model, the in-process port, a real store,
+the real engine, and a clock that is the venue's own simulated time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bot.engine import CycleOutcome, Engine
+from bot.exchange.inprocess import InProcessExchange
+from bot.exchange.port import ExchangePort
+from bot.settings import FileConfig, parse_config
+from bot.sim.markets import VenueConfig
+from bot.sim.synthetic import SyntheticFeed
+from bot.sim.venue import Venue
+from bot.store import Store
+from bot.store.migrate import upgrade
+
+START = datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
+
+DEMO = """
+[planner]
+cooldown_seconds = 0
+[[hedges]]
+name = "btc"
+spot_asset = "BTC"
+perp = "BTC/USDT:USDT"
+[[hedges]]
+name = "eth"
+spot_asset = "ETH"
+perp = "ETH/USDT:USDT"
+"""
+
+
+def make_venue(
+    wallet: Mapping[str, str] | None = None, *, seed: int = 7, start: datetime = START, **feed_kw
+) -> Venue:
+    feed = SyntheticFeed({"BTC": 60000, "ETH": 3000}, seed=seed, **feed_kw)
+    cfg = VenueConfig.for_bases(
+        ["BTC", "ETH"], wallet=wallet or {"USDT": "100000", "BTC": "2", "ETH": "30"}
+    )
+    return Venue(feed, start, cfg)
+
+
+@dataclass
+class Paper:
+    venue: Venue
+    port: ExchangePort
+    store: Store
+    engine: Engine
+
+    async def cycle(self, advance: timedelta = timedelta(minutes=1)) -> CycleOutcome:
+        self.venue.advance_to(self.venue.now + advance)
+        return await self.engine.run_cycle()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def make_paper(
+    db_url: str,
+    *,
+    venue: Venue | None = None,
+    config: FileConfig | str = DEMO,
+    port: ExchangePort | None = None,
+    tag: str = "t001",
+) -> Paper:
+    venue = venue or make_venue()
+    await upgrade(db_url)
+    store = Store.from_url(db_url, clock=lambda: venue.now)
+    cfg = parse_config(config) if isinstance(config, str) else config
+    port = port or InProcessExchange(venue)
+    engine = Engine(port=port, store=store, config=cfg, clock=lambda: venue.now, tag=tag)
+    await engine.start()
+    return Paper(venue, port, store, engine)
+
+
+def perp_size(venue_port_positions: Mapping, symbol: str) -> Decimal:
+    pos = venue_port_positions.get(symbol)
+    return pos.size if pos is not None else Decimal(0)

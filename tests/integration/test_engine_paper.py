@@ -1,0 +1,161 @@
+"""The cycle end to end on the paper venue (in-process port), on SQLite and Postgres."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from bot.domain import IntentPurpose, IntentStatus, TradingState
+from tests.integration.faulty import Crash, FaultyPort
+from tests.integration.paper import DEMO, make_paper, make_venue
+
+BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
+BAND = D("0.02")
+
+
+async def positions(paper):
+    return {s: p.size for s, p in (await paper.port.fetch_positions()).items()}
+
+
+def within_band(size, target):
+    return abs(size - target) <= BAND * abs(target)
+
+
+async def test_cycles_bring_every_hedge_within_its_band_and_protect_it(db_url):
+    paper = await make_paper(db_url)
+    try:
+        for _ in range(3):
+            outcome = await paper.cycle()
+            assert outcome.outcome == "ok", outcome.summary
+        pos = await positions(paper)
+        assert within_band(pos[BTC], D(-2)) and within_band(pos[ETH], D(-30))
+        stops = [o for o in await paper.port.fetch_open_orders(None) if o.trigger_price]
+        assert sorted((o.symbol, o.qty) for o in stops) == [(BTC, -pos[BTC]), (ETH, -pos[ETH])]
+        hedges = await paper.store.intents(purpose=IntentPurpose.HEDGE)
+        assert {i.status for i in hedges} == {IntentStatus.FILLED}
+        assert len(await paper.store.fills()) >= 2
+    finally:
+        await paper.close()
+
+
+async def test_restart_on_the_same_database_resumes_without_resending(db_url):
+    venue = make_venue()
+    first = await make_paper(db_url, venue=venue)
+    for _ in range(2):
+        await first.cycle()
+    sent_before = len(await first.store.intents())
+    pos_before = await positions(first)
+    await first.close()
+
+    second = await make_paper(db_url, venue=venue)
+    try:
+        for _ in range(2):
+            assert (await second.cycle()).outcome == "ok"
+        assert await positions(second) == pos_before
+        assert len(await second.store.intents()) == sent_before
+        assert (await second.store.cycles(limit=1))[0].number == 4  # numbering continues
+    finally:
+        await second.close()
+
+
+@pytest.mark.parametrize("fault", ["crash_before_send", "crash_after_accept"])
+async def test_crash_at_submit_then_restart_converges_without_a_second_hedge(tmp_path, fault):
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+    venue = make_venue()
+    first = await make_paper(db_url, venue=venue)
+    faulty = FaultyPort(first.port)
+    setattr(faulty, fault, 1)
+    first.engine.port = faulty
+    with pytest.raises(Crash):
+        await first.cycle()
+    await first.close()
+
+    second = await make_paper(db_url, venue=venue)
+    try:
+        for _ in range(3):
+            await second.cycle()
+        pos = await positions(second)
+        assert within_band(pos[BTC], D(-2)) and within_band(pos[ETH], D(-30))
+        assert pos[BTC] >= D("-2.04") and pos[ETH] >= D("-30.6")  # never a second hedge
+        statuses = [i.status for i in await second.store.intents(purpose=IntentPurpose.HEDGE)]
+        expected = IntentStatus.LOST if fault == "crash_before_send" else IntentStatus.FILLED
+        assert expected in statuses
+        assert not any(s.unresolved for s in statuses)
+    finally:
+        await second.close()
+
+
+async def test_ambiguous_submit_is_resolved_by_client_id_not_resent(tmp_path):
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'amb.db'}")
+    faulty = FaultyPort(paper.port)
+    faulty.ambiguous_after_accept = 1
+    paper.engine.port = faulty
+    try:
+        await paper.cycle()
+        unknown = await paper.store.intents(statuses=[IntentStatus.UNKNOWN])
+        assert len(unknown) == 1
+        await paper.cycle()
+        assert await paper.store.intents(statuses=[IntentStatus.UNKNOWN]) == []
+        first_cid = unknown[0].client_order_id
+        resolved = [i for i in await paper.store.intents() if i.client_order_id == first_cid]
+        assert resolved[0].status == IntentStatus.FILLED
+        hedge_creates = [i for i in faulty.creates if i.purpose == IntentPurpose.HEDGE]
+        assert len(hedge_creates) == 2  # one per perp, none resent
+        pos = await positions(paper)
+        assert within_band(pos[BTC], D(-2)) and within_band(pos[ETH], D(-30))
+    finally:
+        await paper.close()
+
+
+async def test_rejected_order_is_recorded_with_the_venue_reason(tmp_path):
+    # spot coins are the only collateral: at 1x the BTC short uses it all, the ETH one is refused
+    venue = make_venue({"USDT": "0", "BTC": "2", "ETH": "30"})
+    cfg = DEMO + "\n[risk]\nleverage = 1\n"
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'rej.db'}", venue=venue, config=cfg)
+    try:
+        await paper.cycle()
+        rejected = await paper.store.intents(statuses=[IntentStatus.REJECTED])
+        assert rejected, await paper.store.intents()
+        assert "110007" in (rejected[0].reason or "")
+        events = await paper.store.events(kind="order_rejected")
+        assert events and "110007" in events[0].message
+    finally:
+        await paper.close()
+
+
+async def test_strategy_failure_skips_only_its_hedge(tmp_path):
+    cfg = DEMO + (
+        '\n[[hedges]]\nname = "broken"\nspot_asset = "ETH"\nperp = "BTC/USDT:USDT"\n'
+        'strategy = "cross"\nenabled = true\n'
+    )
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'iso.db'}", config=cfg)
+
+    def explode(*_a, **_k):
+        raise ZeroDivisionError("boom")
+
+    paper.engine.strategies["broken"].targets = explode  # a strategy with a bug
+    try:
+        outcome = await paper.cycle()
+        assert "broken" in outcome.summary["failures"]
+        pos = await positions(paper)
+        assert within_band(pos[BTC], D(-2)) and within_band(pos[ETH], D(-30))
+    finally:
+        await paper.close()
+
+
+async def test_halted_state_survives_restart_and_blocks_orders(tmp_path):
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'halt.db'}"
+    venue = make_venue()
+    first = await make_paper(db_url, venue=venue)
+    await first.store.set_trading_state(TradingState.HALTED, "operator halt")
+    await first.close()
+    second = await make_paper(db_url, venue=venue)
+    try:
+        outcome = await second.cycle()
+        assert outcome.outcome == "halted"
+        assert await positions(second) == {}
+        reasons = [r.reason for r in await second.store.rejections()]
+        assert reasons and all(r == "trading halted: operator halt" for r in reasons)
+    finally:
+        await second.close()
