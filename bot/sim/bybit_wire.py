@@ -142,7 +142,8 @@ def coin(row: CoinRow) -> Row:
         "bonus": "0",
         "collateralSwitch": True,
         "marginCollateral": True,
-        "availableToWithdraw": num(row.available_to_withdraw),
+        # Bybit deprecated this field and now sends "": ccxt then derives free from the IMs
+        "availableToWithdraw": "",
         "availableToBorrow": "",
     }
 
