@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -47,6 +48,8 @@ class BybitFront:
         self._creds = credentials
         self._clock_ms = clock_ms
         self._stopping = asyncio.Event()
+        # (method, path) -> requests received, so tests can count what a bot cycle costs
+        self.requests: Counter[tuple[str, str]] = Counter()
         self._routes: dict[tuple[str, str], tuple[Handler, bool]] = {
             **{("GET", path): (h, False) for path, h in bybit_public.ROUTES.items()},
             **{("GET", path): (h, True) for path, h in bybit_private.GET_ROUTES.items()},
@@ -77,6 +80,7 @@ class BybitFront:
         }
 
     async def _time(self, request: web.Request) -> web.StreamResponse:
+        self.requests[(request.method, request.path)] += 1
         rule = self.faults.pick(request.method, request.path)
         if rule is not None:
             early = await self._before(rule, request)
@@ -87,6 +91,7 @@ class BybitFront:
         return web.json_response({**self._envelope(result), "time": now})
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests[(request.method, request.path)] += 1
         route = self._routes.get((request.method, request.path))
         if route is None:
             return web.Response(status=404, text="Not Found")
