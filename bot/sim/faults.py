@@ -11,7 +11,8 @@ Spec grammar (the ``--faults`` CLI option), rules separated by ``;``:
     kind     := latency=MS        answer normally after MS milliseconds
               | timeout[=S]       hang S seconds (default 30, longer than a client timeout), then
                                   drop the connection
-              | reset             drop the connection without answering
+              | reset             drop the connection without answering (aiohttp clients retry
+                                  an idempotent GET once by themselves: use a count of 2)
               | httpNNN           answer HTTP status NNN (5xx) with a plain-text body
               | http429           answer HTTP 429 with retCode 10006 "Too many visits!"
               | ratelimit         answer HTTP 200 with retCode 10006
@@ -27,6 +28,7 @@ Python API for tests: ``faults.add("order/create", "reject", param=110007, times
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 KINDS = (
@@ -78,6 +80,7 @@ class Faults:
     seed: int = 0
     rules: list[FaultRule] = field(default_factory=list)
     fired: list[tuple[str, str]] = field(default_factory=list)  # (kind, path), for tests and logs
+    on_fire: Callable[[FaultRule], None] | None = None  # e.g. a test's event.set
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -118,6 +121,8 @@ class Faults:
                     continue
                 rule.times -= 1
             self.fired.append((rule.kind, normalise_endpoint(path)))
+            if self.on_fire is not None:
+                self.on_fire(rule)
             return rule
         return None
 

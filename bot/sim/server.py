@@ -50,6 +50,14 @@ class RunningSimulator:
     front: BybitFront = field(repr=False)
     _runner: web.AppRunner = field(repr=False)
     _clock: asyncio.Task[None] | None = field(default=None, repr=False)
+    _ticks: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
+
+    async def wait_for_time(self, at: datetime) -> None:
+        """Wait until the real-time clock has moved the venue to ``at`` (speed mode only)."""
+        if self._clock is None:
+            raise RuntimeError("the simulator runs without a clock: call venue.advance_to")
+        async with self._ticks:
+            await self._ticks.wait_for(lambda: self.venue.now >= at)
 
     async def stop(self) -> None:
         if self._clock is not None:
@@ -81,7 +89,9 @@ def default_feed(
     return SyntheticFeed(assets, seed=seed, origin=origin), origin
 
 
-async def _advance_in_real_time(venue: Venue, speed: float, tick: float) -> None:
+async def _advance_in_real_time(
+    venue: Venue, speed: float, tick: float, ticks: asyncio.Condition
+) -> None:
     real_start, sim_start = time.monotonic(), venue.now
     while True:
         await asyncio.sleep(tick)
@@ -92,6 +102,8 @@ async def _advance_in_real_time(venue: Venue, speed: float, tick: float) -> None
             except FeedRangeError as exc:
                 log.warning("simulated clock stopped: %s", exc)
                 return
+            async with ticks:
+                ticks.notify_all()
 
 
 async def start_simulator(
@@ -133,10 +145,12 @@ async def start_simulator(
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0][1]
-    clock = None
+    sim = RunningSimulator(f"http://{host}:{bound}", venue, faults, front, runner)
     if speed:
-        clock = asyncio.create_task(_advance_in_real_time(venue, speed, tick_seconds))
-    return RunningSimulator(f"http://{host}:{bound}", venue, faults, front, runner, clock)
+        sim._clock = asyncio.create_task(
+            _advance_in_real_time(venue, speed, tick_seconds, sim._ticks)
+        )
+    return sim
 
 
 async def sim_main(
