@@ -31,6 +31,7 @@ from bot.exchange import ccxt_mapping as m
 from bot.exchange.ccxt_base import PAGE_SIZE, CcxtBase
 from bot.exchange.classify import CREATE_ORDER, classify, is_duplicate_client_id
 
+ORDER_PAGE = 50  # Bybit order listings allow up to 50 rows a page
 _PERP_TYPE = {"type": "swap", "subType": "linear"}
 
 
@@ -56,7 +57,7 @@ class CcxtOrders(CcxtBase):
                 self._client.fetch_open_orders,
                 symbol,
                 None,
-                None,
+                ORDER_PAGE,
                 params=variant,
             )
             for row in rows:
