@@ -139,6 +139,7 @@ async def _daemon(
             interval=interval or file_config.bot.interval,
             max_cycles=max_cycles,
             watcher=ConfigWatcher(runtime.config),
+            heartbeat=runtime.heartbeat_file,
         )
     finally:
         await app.close()
