@@ -69,6 +69,15 @@ def _problems(conn: VenueConnection) -> list[str]:
     return problems
 
 
+def ccxt_client(conn: VenueConnection, class_name: str | None = None) -> Any:
+    """One configured ccxt client of the connection's venue (the spot class unless named)."""
+    problems = _problems(conn)
+    if problems:
+        raise ConfigError(problems)
+    profile = venue_profile(conn.venue)
+    return _client(class_name or profile.spot_class, profile, conn)
+
+
 def _client(class_name: str, profile: VenueProfile, conn: VenueConnection) -> Any:
     config: dict[str, Any] = copy.deepcopy(dict(profile.config[class_name]))
     config["enableRateLimit"] = conn.enable_rate_limit
