@@ -273,6 +273,8 @@ def execution(e: Execution) -> Row:
         "execValue": num(e.value),
         "execTime": ms(e.time),
         "feeCurrency": e.fee_currency if e.category == "spot" else "",
+        # the sim charges spot fees in the quote coin; ccxt would guess the base for buys
+        "feeCoin": e.fee_currency,
         "isMaker": e.is_maker,
         "feeRate": num(e.fee_rate),
         "tradeIv": "",

@@ -100,7 +100,8 @@ class Venue(Matching, VenueQueries):
         order = SimOrder(
             order_id=order_id,
             seq=seq,
-            link_id=req.link_id,
+            # like Bybit, a spot order sent without a client id gets a numeric one
+            link_id=req.link_id or (str(int(order_id) + 1) if spec.category == "spot" else ""),
             category=spec.category,
             symbol=spec.symbol,
             side=req.side,
