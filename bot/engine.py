@@ -68,7 +68,7 @@ class Engine:
         self._last_prices: dict[str, Decimal] = {}
         self._last_positions: dict[str, Decimal] | None = None
         self._last_funding_check: datetime | None = None
-        self._prev_ts: datetime | None = None
+        self._seen_trades: set[str] = set()
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -383,16 +383,21 @@ class Engine:
         )
 
     def _drift(self, snapshot: Snapshot, rec: ReconcileResult) -> dict[str, Decimal]:
-        if self._last_positions is None or self._prev_ts is None:
+        """Position moves that our own new fills do not explain (a manual trade, a liquidation).
+        Fills are told apart by the venue's trade id, not by time: the clocks need not agree."""
+        new = [
+            f
+            for f in rec.fills
+            if f.trade_id not in self._seen_trades and (f.client_order_id or "").startswith("hb-")
+        ]
+        self._seen_trades.update(f.trade_id for f in rec.fills)
+        if self._last_positions is None:
             return {}
         steps = {s: m.amount_step for s, m in self.markets.items()}
-        prev_ts = self._prev_ts
-        fills = [f for f in rec.fills if f.ts >= prev_ts]
-        return detect_drift(self._last_positions, snapshot, fills, steps)
+        return detect_drift(self._last_positions, snapshot, new, steps)
 
     def _remember(self, snapshot: Snapshot) -> None:
         self._last_positions = {s: p.size for s, p in snapshot.positions.items()}
-        self._prev_ts = snapshot.ts
         for symbol, ticker in snapshot.tickers.items():
             if ticker.price is not None:
                 self._last_prices[symbol] = ticker.price

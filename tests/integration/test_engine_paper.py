@@ -159,3 +159,27 @@ async def test_halted_state_survives_restart_and_blocks_orders(tmp_path):
         assert reasons and all(r == "trading halted: operator halt" for r in reasons)
     finally:
         await second.close()
+
+
+async def test_a_manual_trade_is_drift_skipped_for_a_cycle_then_rehedged(tmp_path):
+    from bot.sim.model import OrderRequest
+
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'drift.db'}")
+    try:
+        await paper.cycle()
+        await paper.cycle()
+        # someone buys back 0.5 BTC of the short by hand, outside the bot
+        paper.venue.place_order(
+            OrderRequest(
+                "linear", "BTCUSDT", "Buy", "Market", D("0.5"), link_id="manual-1", reduce_only=True
+            )
+        )
+        outcome = await paper.cycle()
+        assert "drift" in outcome.summary["failures"]["btc"]
+        drift = await paper.store.events(kind="drift")
+        assert drift and "BTC/USDT:USDT moved by 0.5" in drift[0].message
+        assert (await positions(paper))[BTC] == D("-1.5")  # not re-hedged on untrusted state
+        await paper.cycle()
+        assert within_band((await positions(paper))[BTC], D(-2))
+    finally:
+        await paper.close()
