@@ -8,7 +8,7 @@ budget caps the sum, counting adapter calls to ccxt (one unit per call and per p
 
 On by default at 50 calls/s per account, above what ccxt's limiter lets one Bybit client send
 (weight 5 x 20 ms = 10 reads/s), so stacking costs nothing in normal operation. Measured on the
-loopback simulator, one observe cycle (6 reads, /tmp script, 5 cycles each):
+loopback simulator, one observe cycle (6 reads, mean of 5 cycles):
 ccxt limiter on: 523 ms without a budget, 523 ms with 50/s, 522 ms with 20/s;
 ccxt limiter off: 5 ms without, 5 ms with 50/s, 204 ms with 20/s (the window binding).
 tests/integration/test_adapter_budget.py checks the accounting and the sharing.

@@ -257,3 +257,11 @@ async def test_open_orders_follow_cursor_pages(r: Rig) -> None:
     assert len(orders) == count
     assert {o.price for o in orders} == {D(70000 + i) for i in range(count)}
     assert r.requests("order/realtime") - before == 3  # 2 pages + the conditional listing
+
+
+async def test_the_opt_in_testnet_checks_pass_on_the_simulator(r: Rig) -> None:
+    from tests.testnet.venue_checks import read_only, tiny_order_round_trip
+
+    await read_only(r.port, PERP, SPOT)
+    await tiny_order_round_trip(r.port, PERP)
+    assert await r.port.fetch_positions() == {}  # it rested and was cancelled: nothing filled
