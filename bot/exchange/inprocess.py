@@ -258,7 +258,7 @@ class InProcessExchange:
 
     async def fetch_fills(self, symbol: str | None, since: datetime | None) -> Sequence[Fill]:
         rows = self._executions(symbol, "Trade", "fetch_fills")
-        return [
+        fills = [
             Fill(
                 trade_id=e.exec_id,
                 venue_order_id=e.order_id,
@@ -271,15 +271,16 @@ class InProcessExchange:
                 fee_asset=e.fee_currency,
                 ts=e.time,
             )
-            for e in reversed(rows)
+            for e in rows
             if since is None or e.time >= since
         ]
+        return sorted(fills, key=lambda f: (f.ts, f.trade_id))  # the ccxt adapter's order
 
     async def fetch_funding_payments(
         self, symbol: str | None, since: datetime | None
     ) -> Sequence[FundingPayment]:
         rows = self._executions(symbol, "Funding", "fetch_funding_payments")
-        return [
+        payments = [
             FundingPayment(
                 payment_id=e.exec_id,
                 symbol=self._symbol(e.category, e.symbol),
@@ -288,9 +289,10 @@ class InProcessExchange:
                 rate=e.fee_rate,
                 position_size=e.qty if e.side == "Buy" else -e.qty,
             )
-            for e in reversed(rows)
+            for e in rows
             if since is None or e.time >= since
         ]
+        return sorted(payments, key=lambda p: (p.ts, p.payment_id))
 
     async def fetch_ohlcv(
         self, symbol: str, timeframe: str, since: datetime | None, limit: int
@@ -308,9 +310,13 @@ class InProcessExchange:
         self, symbol: str, since: datetime | None, limit: int
     ) -> Sequence[FundingRate]:
         spec = self._spec(symbol, "fetch_funding_rate_history")
-        end = since + (limit - 1) * FUNDING_INTERVAL if since is not None else None
-        rows = self.venue.funding_history(spec.symbol, start=since, end=end, limit=limit)
-        return [FundingRate(symbol, rate, ts, 8) for ts, rate in reversed(rows)]
+        if since is None:
+            rows = self.venue.funding_history(spec.symbol, limit=limit)
+        else:  # the first ``limit`` settlements from ``since``
+            end = since + limit * FUNDING_INTERVAL
+            rows = self.venue.funding_history(spec.symbol, start=since, end=end, limit=200)
+        oldest_first = [FundingRate(symbol, rate, ts, 8) for ts, rate in reversed(rows)]
+        return oldest_first[:limit] if since is not None else oldest_first
 
     async def close(self) -> None:
         return None
