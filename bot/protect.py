@@ -9,10 +9,11 @@ so a short is never left unprotected between the two.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
 from bot.domain import (
+    ZERO,
     IntentPurpose,
     OpenOrder,
     OrderIntent,
@@ -82,6 +83,10 @@ def plan_stops(
             cancel.extend((symbol, o.client_order_id or "") for o in ours)
             continue
         size = -pos.size
+        mark = pos.mark_price if pos.mark_price > 0 else (snapshot.price(symbol) or ZERO)
+        if mark <= 0:
+            continue  # no trustworthy price: keep whatever rests rather than place a bad trigger
+        pos = replace(pos, mark_price=mark)
         keep = next(
             (
                 o
