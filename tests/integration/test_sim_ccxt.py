@@ -185,3 +185,19 @@ async def test_executions_paginate_with_a_cursor(sc: SimClient) -> None:
     assert pages == 3 and seen == [f"p-{i}" for i in reversed(range(5))]  # newest first
     every = await sc.ex.fetch_my_trades(PERP, None, None, {"paginate": True})
     assert sorted(t["info"]["orderLinkId"] for t in every) == [f"p-{i}" for i in range(5)]
+
+
+async def test_default_ccxt_options_detect_the_unified_account(sc: SimClient) -> None:
+    """Without the lean options ccxt also calls coin/query-info, user/query-api, account/info."""
+    ex = ccxt.bybit({"apiKey": sc.ex.apiKey, "secret": sc.ex.secret, "enableRateLimit": False})
+    ex.urls["api"] = {k: sc.sim.url for k in ("spot", "futures", "v2", "public", "private")}
+    try:
+        markets = await ex.load_markets()
+        assert PERP in markets and "USDT" in ex.currencies
+        balance = await ex.fetch_balance()
+        assert balance["BTC"]["total"] == 2
+        assert ex.options["enableUnifiedAccount"] is True
+        answer = await ex.privateGetV5UserQueryApi()
+        assert sc.ex.apiKey not in str(answer) and sc.ex.secret not in str(answer)
+    finally:
+        await ex.close()
