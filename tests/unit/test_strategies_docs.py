@@ -1,5 +1,5 @@
-"""docs/strategies.md stays true: one section per built-in, every parameter documented, and every
-example configuration valid for its strategy."""
+"""The README's strategy sections stay true: one per built-in, every parameter documented, and
+every example configuration valid for its strategy."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 
 from strategies import builtin_names, get_strategy
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "strategies.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def sections() -> dict[str, str]:
-    text = DOC.read_text()
-    parts = re.split(r"^## ", text, flags=re.MULTILINE)[1:]
+    text = DOC.read_text().split("\n## Strategies\n", 1)[1].split("\n## ", 1)[0]
+    parts = re.split(r"^### ", text, flags=re.MULTILINE)[1:]
     return {p.split("\n", 1)[0].strip(): p for p in parts}
 
 
