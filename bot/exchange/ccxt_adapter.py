@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain import Balance, Bar, FundingRate, MarketKind, PerpPosition, Ticker
 from bot.exchange import ccxt_mapping as m
-from bot.exchange.ccxt_base import BOTH_KINDS, CcxtBase
+from bot.exchange.ccxt_base import BOTH_KINDS, POSITION_PAGE, CcxtBase
 from bot.exchange.ccxt_orders import CcxtOrders
 
 __all__ = ["BOTH_KINDS", "CcxtBase", "CcxtExchange"]
@@ -39,7 +39,8 @@ class CcxtExchange(CcxtOrders):
             "fetch_positions",
             self._client.fetch_positions,
             None,
-            params=dict(self._profile.perp_listing_params),
+            params={**self._profile.perp_listing_params, **self._page_limit(POSITION_PAGE)},
+            page_size=POSITION_PAGE,
         )
         out: dict[str, PerpPosition] = {}
         for row in rows:

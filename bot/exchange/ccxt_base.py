@@ -20,7 +20,8 @@ from bot.exchange.venues import VenueProfile
 T = TypeVar("T")
 BOTH_KINDS = frozenset({MarketKind.SPOT, MarketKind.PERP})
 MAX_PAGES = 20  # cursor pages per listing: 20 x 100-200 rows is far beyond one cycle's needs
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # executions per page (Bybit max)
+POSITION_PAGE = 200  # ccxt asks Bybit for 200 positions a page
 
 
 def _next_cursor(rows: Sequence[Mapping[str, Any]]) -> str | None:
@@ -118,18 +119,28 @@ class CcxtBase:
             return None
         return market
 
+    def _page_limit(self, size: int) -> dict[str, int]:
+        # only cursor venues get an explicit page size (Binance refuses unread parameters)
+        return {"limit": size} if self._profile.cursor_pages else {}
+
     async def _pages(
-        self, operation: str, fn: Callable[..., Awaitable[list[Any]]], *args: Any, params: dict
+        self,
+        operation: str,
+        fn: Callable[..., Awaitable[list[Any]]],
+        *args: Any,
+        params: dict,
+        page_size: int,
     ) -> list[Any]:
+        """Follow the venue's cursor, but only past a full page: Bybit returns a cursor on the
+        last page too, and asking again would double the reads of every cycle."""
         rows: list[Any] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            page = await self._read(
-                operation, fn, *args, {**params, **({"cursor": cursor} if cursor else {})}
-            )
+            extra = {"cursor": cursor} if cursor else {}
+            page = await self._read(operation, fn, *args, {**params, **extra})
             rows.extend(page)
             following = _next_cursor(page) if self._profile.cursor_pages else None
-            if not page or not following or following == cursor:
+            if len(page) < page_size or not following or following == cursor:
                 break
             cursor = following
         return rows

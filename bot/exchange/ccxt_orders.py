@@ -59,6 +59,7 @@ class CcxtOrders(CcxtBase):
                 None,
                 ORDER_PAGE,
                 params=variant,
+                page_size=ORDER_PAGE,
             )
             for row in rows:
                 market = self._by_symbol(row.get("symbol"))
@@ -210,6 +211,7 @@ class CcxtOrders(CcxtBase):
                 since_ms,
                 PAGE_SIZE,
                 params=params,
+                page_size=PAGE_SIZE,
             )
             for row in rows:
                 market = self._by_symbol(row.get("symbol"))
@@ -229,7 +231,7 @@ class CcxtOrders(CcxtBase):
         if symbol is not None:
             self._market(symbol)
         since_ms = m.datetime_to_ms(since) if since is not None else None
-        params = {**_PERP_TYPE, "limit": PAGE_SIZE} if symbol is None else {"limit": PAGE_SIZE}
+        params = {**(_PERP_TYPE if symbol is None else {}), **self._page_limit(PAGE_SIZE)}
         rows = await self._pages(
             "fetch_funding_payments",
             self._client.fetch_funding_history,
@@ -237,6 +239,7 @@ class CcxtOrders(CcxtBase):
             since_ms,
             PAGE_SIZE,
             params=params,
+            page_size=PAGE_SIZE,
         )
         payments: dict[str, FundingPayment] = {}
         for row in rows:

@@ -130,7 +130,8 @@ async def test_real_position(recorded: tuple[ExchangePort, Recorded]) -> None:
     assert ltc.initial_margin == D("12.95542633")
     listing = [r for r in server.requests if "/v5/position/list" in r]
     assert "settleCoin=USDT" in listing[0]
-    assert len(listing) == 2 and "cursor=" in listing[1]  # followed the cursor once
+    # Bybit sends a cursor even on the last page: a page shorter than the limit ends the listing
+    assert len(listing) == 1
 
 
 async def test_real_tickers_and_funding_share_one_request(
