@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from decimal import Decimal
 
+from bot.cycle_memory import CycleMemory, cycle_summary
 from bot.decide import Decision, build_strategies, decide
 from bot.domain import (
-    ZERO,
     HedgeTarget,
     IntentPurpose,
-    MarketKind,
     Snapshot,
     TradingState,
     frozen_map,
@@ -31,11 +29,12 @@ from bot.logging import bind_cycle, get_logger
 from bot.observe import observe
 from bot.planner import PlannerConfig, aggregate, plan
 from bot.protect import StopPolicy, plan_stops
-from bot.reconcile import ReconcileResult, detect_drift, ingest, resolve_intents
+from bot.reconcile import ReconcileResult, ingest, resolve_intents
 from bot.risk import RiskLimits, guard, snapshot_problems
 from bot.settings import FileConfig
 from bot.store.records import CycleRecord, EventRecord, TargetRecord
 from bot.store.repo import Store
+from bot.universe import hedged_spot_value, perp_symbols, spot_assets
 from strategies.base import Strategy
 
 log = get_logger("bot.engine")
@@ -65,10 +64,7 @@ class Engine:
         self.history = HistoryCache(port, store)
         self.markets: dict = {}
         self.previous: dict[tuple[str, str], HedgeTarget] = {}
-        self._last_prices: dict[str, Decimal] = {}
-        self._last_positions: dict[str, Decimal] | None = None
-        self._last_funding_check: datetime | None = None
-        self._seen_trades: set[str] = set()
+        self.memory = CycleMemory()
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -76,17 +72,8 @@ class Engine:
         self.strategies: dict[str, Strategy] = build_strategies(config.specs())
         self.planner = PlannerConfig(config.planner.rebalance_band, config.planner.cooldown_seconds)
         r = config.risk
-        self.limits = RiskLimits(
-            max_leverage=r.max_leverage,
-            max_margin_ratio=r.max_margin_ratio,
-            min_liquidation_distance=r.min_liquidation_distance,
-            max_overhedge=r.max_overhedge,
-            max_order_notional=r.max_order_notional,
-            max_orders_per_minute=r.max_orders_per_minute,
-            stale_after_seconds=r.stale_after_seconds,
-            max_price_jump=r.max_price_jump,
-            spot_collateral_ratio=r.spot_collateral_ratio,
-        )
+        # the [risk] section names every limit the guards take
+        self.limits = RiskLimits(**{f.name: getattr(r, f.name) for f in fields(RiskLimits)})
         self.stop_policy = StopPolicy(r.stop_loss_distance, r.stop_replace_tolerance)
 
     @property
@@ -104,16 +91,10 @@ class Engine:
                 await self.port.set_leverage(symbol, self.config.risk.leverage)
 
     def perp_symbols(self) -> list[str]:
-        out = {s.hedge.perp_symbol for s in self.strategies.values() if s.hedge.perp_symbol}
-        for s in self.strategies.values():
-            out.update(getattr(s.params, "perps", ()) or ())
-        return sorted(out)
+        return perp_symbols(self.strategies.values())
 
     def spot_assets(self) -> list[str]:
-        out = {s.hedge.spot_asset for s in self.strategies.values() if s.hedge.spot_asset}
-        for s in self.strategies.values():
-            out.update(getattr(s.params, "assets", ()) or ())
-        return sorted(out)
+        return spot_assets(self.strategies.values())
 
     def spot_symbols(self) -> list[str]:
         return [
@@ -154,8 +135,8 @@ class Engine:
                 self.store,
                 snapshot,
                 rec,
-                fills_due=self._fills_due(snapshot, rec),
-                funding_due=self._funding_due(snapshot),
+                fills_due=self.memory.fills_due(snapshot, rec.changed),
+                funding_due=self.memory.funding_due(snapshot),
             )
         except FatalExchangeError as exc:
             await self._halt(f"fatal venue error during {exc.operation or 'read'}: {exc}")
@@ -163,7 +144,8 @@ class Engine:
         except TransientError as exc:
             return await self._skip(number, now, state, f"venue read failed: {exc}")
         events: list[EventRecord] = []
-        drift = self._drift(snapshot, rec)
+        steps = {sym: m.amount_step for sym, m in self.markets.items()}
+        drift = self.memory.drift(snapshot, rec.fills, steps)
         for symbol, amount in drift.items():
             events.append(
                 EventRecord(
@@ -186,11 +168,11 @@ class Engine:
                 state, state_reason = TradingState.HALTED, f"stop-loss fired on {fill.symbol}"
                 await self.store.set_trading_state(state, state_reason)
         problems = snapshot_problems(
-            snapshot, [*self.perp_symbols(), *self.spot_symbols()], self.limits, self._last_prices
+            snapshot, [*self.perp_symbols(), *self.spot_symbols()], self.limits, self.memory.prices
         )
         if problems:
             return await self._skip(number, now, state, "; ".join(problems))
-        self._remember(snapshot)
+        self.memory.remember(snapshot)
         decision = decide(self.strategies, snapshot, self.previous, set(drift))
         return await self._plan_and_act(
             number, now, snapshot, decision, rec, state, state_reason, events
@@ -228,7 +210,7 @@ class Engine:
             state_reason=state_reason,
             limits=self.limits,
             quote=self.quote,
-            hedged_spot_value=self._hedged_spot_value(snapshot),
+            hedged_spot_value=hedged_spot_value(snapshot, self.spot_assets(), self.quote),
             orders_last_minute=per_minute,
             kill_switch=self.kill_switch(),
         )
@@ -274,8 +256,8 @@ class Engine:
             self.previous[(t.hedge, t.perp_symbol)] = t
         act = await send_intents(self.port, self.store, verdict.approved, number)
         stop_act, cancelled = await self._protect(number, snapshot, refresh=bool(act.sent))
-        summary = self._summary(
-            snapshot, decision, verdict.approved, verdict.rejections, act, stop_act, cancelled, rec
+        summary = cycle_summary(
+            snapshot, decision, len(verdict.rejections), act, stop_act, cancelled, rec
         )
         if act.fatal or stop_act.fatal:
             fatal = act.fatal or stop_act.fatal
@@ -323,84 +305,6 @@ class Engine:
             if not any(p.symbol == c[0] and p.client_order_id not in placed for p in stops.place)
         ]
         return stop_act, await cancel_orders(self.port, self.store, cancels, number)
-
-    def _summary(
-        self,
-        snapshot: Snapshot,
-        decision: Decision,
-        approved: tuple,
-        rejections: tuple,
-        act: ActResult,
-        stop_act: ActResult,
-        cancelled: int,
-        rec: ReconcileResult,
-    ) -> dict:
-        return {
-            "targets": {f"{t.hedge}:{t.perp_symbol}": str(t.size) for t in decision.targets},
-            "positions": {s: str(p.size) for s, p in snapshot.positions.items()},
-            "orders": len(act.sent),
-            "rejected": len(rejections) + len(act.rejected),
-            "unknown": len(act.unknown),
-            "stops_placed": len(stop_act.sent),
-            "stops_cancelled": cancelled,
-            "new_fills": rec.new_fills,
-            "new_funding": rec.new_funding,
-            "failures": decision.failures,
-        }
-
-    def _hedged_spot_value(self, snapshot: Snapshot) -> Decimal:
-        total = ZERO
-        for asset in self.spot_assets():
-            price = snapshot.price(f"{asset}/{self.quote}")
-            if price is None:
-                perp = next(
-                    (
-                        m.symbol
-                        for m in self.markets.values()
-                        if m.base == asset and m.kind == MarketKind.PERP
-                    ),
-                    None,
-                )
-                price = snapshot.price(perp) if perp else None
-            total += snapshot.spot_qty(asset) * (price or ZERO)
-        return total
-
-    def _fills_due(self, snapshot: Snapshot, rec: ReconcileResult) -> bool:
-        sizes = {s: p.size for s, p in snapshot.positions.items()}
-        return self._last_positions is None or rec.changed > 0 or sizes != self._last_positions
-
-    def _funding_due(self, snapshot: Snapshot) -> bool:
-        last = self._last_funding_check
-        self._last_funding_check = snapshot.ts
-        if last is None:
-            return True
-        return (
-            any(
-                f.next_funding_time is not None and last < f.next_funding_time <= snapshot.ts
-                for f in snapshot.funding.values()
-            )
-            or (snapshot.ts - last).total_seconds() > 3600
-        )
-
-    def _drift(self, snapshot: Snapshot, rec: ReconcileResult) -> dict[str, Decimal]:
-        """Position moves that our own new fills do not explain (a manual trade, a liquidation).
-        Fills are told apart by the venue's trade id, not by time: the clocks need not agree."""
-        new = [
-            f
-            for f in rec.fills
-            if f.trade_id not in self._seen_trades and (f.client_order_id or "").startswith("hb-")
-        ]
-        self._seen_trades.update(f.trade_id for f in rec.fills)
-        if self._last_positions is None:
-            return {}
-        steps = {s: m.amount_step for s, m in self.markets.items()}
-        return detect_drift(self._last_positions, snapshot, new, steps)
-
-    def _remember(self, snapshot: Snapshot) -> None:
-        self._last_positions = {s: p.size for s, p in snapshot.positions.items()}
-        for symbol, ticker in snapshot.tickers.items():
-            if ticker.price is not None:
-                self._last_prices[symbol] = ticker.price
 
     async def _skip(
         self, number: int, now: datetime, state: TradingState, why: str

@@ -1,0 +1,84 @@
+"""What the engine remembers from one cycle to the next, and the cycle summary it stores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.decide import Decision
+from bot.domain import Fill, Snapshot
+from bot.execution import ActResult
+from bot.reconcile import ReconcileResult, detect_drift
+
+OUR_PREFIX = "hb-"
+
+
+class CycleMemory:
+    def __init__(self) -> None:
+        self.prices: dict[str, Decimal] = {}  # last trusted price per symbol (jump detection)
+        self.positions: dict[str, Decimal] | None = None
+        self._funding_checked: datetime | None = None
+        self._seen_trades: set[str] = set()
+
+    def fills_due(self, snapshot: Snapshot, changed_intents: int) -> bool:
+        """Ask the venue for fills only when something may have executed."""
+        sizes = {s: p.size for s, p in snapshot.positions.items()}
+        return self.positions is None or changed_intents > 0 or sizes != self.positions
+
+    def funding_due(self, snapshot: Snapshot) -> bool:
+        """Ask for funding payments only after a settlement time passed (or hourly)."""
+        last, self._funding_checked = self._funding_checked, snapshot.ts
+        if last is None:
+            return True
+        crossed = any(
+            f.next_funding_time is not None and last < f.next_funding_time <= snapshot.ts
+            for f in snapshot.funding.values()
+        )
+        return crossed or (snapshot.ts - last).total_seconds() > 3600
+
+    def drift(
+        self, snapshot: Snapshot, fills: Sequence[Fill], steps: Mapping[str, Decimal]
+    ) -> dict[str, Decimal]:
+        """Position moves that our own new fills do not explain (a manual trade, a liquidation).
+        Fills are told apart by the venue's trade id, not by time: the clocks need not agree."""
+        new = [
+            f
+            for f in fills
+            if f.trade_id not in self._seen_trades
+            and (f.client_order_id or "").startswith(OUR_PREFIX)
+        ]
+        self._seen_trades.update(f.trade_id for f in fills)
+        if self.positions is None:
+            return {}
+        return detect_drift(self.positions, snapshot, new, steps)
+
+    def remember(self, snapshot: Snapshot) -> None:
+        self.positions = {s: p.size for s, p in snapshot.positions.items()}
+        for symbol, ticker in snapshot.tickers.items():
+            if ticker.price is not None:
+                self.prices[symbol] = ticker.price
+
+
+def cycle_summary(
+    snapshot: Snapshot,
+    decision: Decision,
+    risk_rejections: int,
+    act: ActResult,
+    stop_act: ActResult,
+    cancelled: int,
+    rec: ReconcileResult,
+) -> dict[str, Any]:
+    return {
+        "targets": {f"{t.hedge}:{t.perp_symbol}": str(t.size) for t in decision.targets},
+        "positions": {s: str(p.size) for s, p in snapshot.positions.items()},
+        "orders": len(act.sent),
+        "rejected": risk_rejections + len(act.rejected),
+        "unknown": len(act.unknown),
+        "stops_placed": len(stop_act.sent),
+        "stops_cancelled": cancelled,
+        "new_fills": rec.new_fills,
+        "new_funding": rec.new_funding,
+        "failures": decision.failures,
+    }
