@@ -9,6 +9,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import structlog
+from ccxt.base import errors as ccxt_errors
+
 from bot.domain import MarketInfo, MarketKind
 from bot.errors import ExchangeError, FatalExchangeError
 from bot.exchange import ccxt_mapping as m
@@ -82,9 +85,21 @@ class CcxtBase:
         except ExchangeError:
             raise
         except Exception as exc:  # everything ccxt (or aiohttp under it) raises is classified
-            secrets = (getattr(self._client, "apiKey", None), getattr(self._client, "secret", None))
+            if isinstance(exc, ccxt_errors.InvalidNonce):
+                await self._resync_clock()
             # from None: the ccxt message holds the raw URL and body; only the sanitised one goes on
-            raise classify(exc, operation, secrets=secrets) from None
+            raise classify(exc, operation, secrets=self._secrets()) from None
+
+    def _secrets(self) -> tuple[str | None, str | None]:
+        return getattr(self._client, "apiKey", None), getattr(self._client, "secret", None)
+
+    async def _resync_clock(self) -> None:
+        """The venue refused our timestamp: ccxt never re-measures the offset by itself
+        (EXCHANGE-PROTOCOL §3.2), so measure it now and let the retry sign with it."""
+        try:
+            await self._client.load_time_difference()
+        except Exception as exc:  # the retry reports the original error; this is best effort
+            structlog.get_logger().warning("exchange_clock_resync_failed", error=type(exc).__name__)
 
     async def _read(self, operation: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         return await with_retry(

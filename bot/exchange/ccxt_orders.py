@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import structlog
+
 from bot.domain import (
     Fill,
     FundingPayment,
@@ -127,7 +129,6 @@ class CcxtOrders(CcxtBase):
         if self._market(symbol).kind == MarketKind.PERP:
             self._traded.add(symbol)
         cid = intent.client_order_id
-        secrets = (getattr(self._client, "apiKey", None), getattr(self._client, "secret", None))
         try:
             if self._budget is not None:
                 await self._budget.acquire()
@@ -135,7 +136,7 @@ class CcxtOrders(CcxtBase):
                 symbol, order_type, intent.side.value, amount, price, params
             )
         except Exception as exc:  # classified below; never retried
-            error = classify(exc, CREATE_ORDER, secrets=secrets)
+            error = classify(exc, CREATE_ORDER, secrets=self._secrets())
             if isinstance(error, AmbiguousSubmit) or is_duplicate_client_id(exc):
                 return await self._resolve(symbol, cid, error)
             raise error from None
@@ -154,6 +155,13 @@ class CcxtOrders(CcxtBase):
             report = await self.fetch_order(symbol, cid)
         except ExchangeError:
             report = None
+        structlog.get_logger().warning(
+            "create_order_outcome_unknown",
+            symbol=symbol,
+            client_order_id=cid,
+            error=type(error).__name__,
+            found=report is not None,
+        )
         if report is None:
             if isinstance(error, AmbiguousSubmit):
                 raise error

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from bot.domain import IntentPurpose, IntentStatus, OrderIntent, OrderKind, OrderState, Side
 from bot.errors import AmbiguousSubmit, FatalExchangeError, OrderRejected, TransientError
@@ -170,7 +171,10 @@ async def test_tickers_and_funding_of_one_cycle_cost_one_request_per_category(r:
 async def test_dropped_response_after_accept_resolves_without_a_second_order(r: Rig) -> None:
     await r.port.load_markets()
     r.sim.faults.add("order/create", "drop_after_accept")
-    ack = await r.port.create_order(hedge("hb-drop"))
+    with capture_logs() as logs:
+        ack = await r.port.create_order(hedge("hb-drop"))
+    (event,) = [e for e in logs if e["event"] == "create_order_outcome_unknown"]
+    assert event["found"] is True and event["client_order_id"] == "hb-drop"
     assert ack.status == IntentStatus.OPEN and ack.venue_order_id
     assert r.link_count("hb-drop") == 1
     assert r.requests("order/create") == 1
@@ -265,3 +269,13 @@ async def test_the_opt_in_testnet_checks_pass_on_the_simulator(r: Rig) -> None:
     await read_only(r.port, PERP, SPOT)
     await tiny_order_round_trip(r.port, PERP)
     assert await r.port.fetch_positions() == {}  # it rested and was cancelled: nothing filled
+
+
+async def test_rejected_timestamp_resyncs_the_clock_and_the_retry_succeeds(r: Rig) -> None:
+    await r.port.load_markets()
+    r.port._client.options["timeDifference"] = 60_000  # our clock a minute off the venue's
+    balances = await r.port.fetch_balances()
+    assert balances["USDT"].total == D(100000)
+    assert r.requests("account/wallet-balance") == 2  # refused (10002), then accepted
+    assert r.requests("market/time") == 1
+    assert abs(r.port._client.options["timeDifference"]) < 5_000
