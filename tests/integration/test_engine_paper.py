@@ -183,3 +183,59 @@ async def test_a_manual_trade_is_drift_skipped_for_a_cycle_then_rehedged(tmp_pat
         assert within_band((await positions(paper))[BTC], D(-2))
     finally:
         await paper.close()
+
+
+def _manual_venue(funding="0.0001"):
+    from bot.sim.manual import ManualFeed
+    from bot.sim.markets import VenueConfig
+    from bot.sim.venue import Venue
+    from tests.integration.paper import START
+
+    feed = ManualFeed({"BTC": 60000, "ETH": 3000}, START, funding_rate=funding)
+    cfg = VenueConfig.for_bases(["BTC", "ETH"], wallet={"USDT": "100000", "BTC": "2", "ETH": "30"})
+    return feed, Venue(feed, START, cfg)
+
+
+async def test_a_short_receives_positive_funding_and_it_is_recorded(tmp_path):
+    from datetime import timedelta
+
+    _feed, venue = _manual_venue(funding="0.0001")
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'fund.db'}", venue=venue)
+    try:
+        await paper.cycle()
+        await paper.cycle(advance=timedelta(hours=8))  # crosses the 08:00 settlement
+        payments = await paper.store.funding()
+        by_symbol = {p.symbol: p.amount for p in payments}
+        # positive rate: longs pay shorts, so our shorts receive rate x notional
+        assert by_symbol[BTC] == D("0.0001") * 2 * 60000
+        assert by_symbol[ETH] == D("0.0001") * 30 * 3000
+        await paper.cycle()
+        assert len(await paper.store.funding()) == 2  # idempotent on the venue's ids
+    finally:
+        await paper.close()
+
+
+async def test_a_fired_stop_loss_halts_until_resumed(tmp_path):
+    from datetime import timedelta
+
+    feed, venue = _manual_venue()
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", venue=venue)
+    try:
+        await paper.cycle()
+        await paper.cycle()
+        stops = {o.symbol: o for o in await paper.port.fetch_open_orders(None) if o.trigger_price}
+        assert stops[BTC].trigger_price == D("69000.0")  # 15% above the 60000 mark
+        feed.set(venue.now + timedelta(seconds=30), "BTC", 70000)  # the price runs through it
+        outcome = await paper.cycle()
+        assert (await positions(paper)).get(BTC, D(0)) == 0
+        assert outcome.outcome == "halted"
+        state, reason = await paper.store.trading_state()
+        assert state == TradingState.HALTED and reason == "stop-loss fired on BTC/USDT:USDT"
+        assert await paper.store.events(kind="stop_fired")
+        await paper.cycle()
+        assert (await positions(paper)).get(BTC, D(0)) == 0  # no re-hedge while halted
+        await paper.store.set_trading_state(TradingState.ACTIVE, "operator resume")
+        await paper.cycle()
+        assert within_band((await positions(paper))[BTC], D(-2))
+    finally:
+        await paper.close()
