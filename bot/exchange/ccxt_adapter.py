@@ -16,6 +16,7 @@ from bot.domain import Balance, Bar, FundingRate, MarketKind, PerpPosition, Tick
 from bot.exchange import ccxt_mapping as m
 from bot.exchange.ccxt_base import BOTH_KINDS, POSITION_PAGE, CcxtBase
 from bot.exchange.ccxt_orders import CcxtOrders
+from bot.exchange.ccxt_values import EPOCH, datetime_to_ms
 
 __all__ = ["BOTH_KINDS", "CcxtBase", "CcxtExchange"]
 
@@ -129,7 +130,7 @@ class CcxtExchange(CcxtOrders):
     ) -> Sequence[Bar]:
         await self.load_markets()
         self._market(symbol)
-        since_ms = m.datetime_to_ms(since) if since is not None else None
+        since_ms = datetime_to_ms(since) if since is not None else None
         rows = await self._read(
             "fetch_ohlcv", self._client.fetch_ohlcv, symbol, timeframe, since_ms, limit
         )
@@ -142,7 +143,7 @@ class CcxtExchange(CcxtOrders):
     ) -> Sequence[FundingRate]:
         await self.load_markets()
         self._market(symbol)
-        since_ms = m.datetime_to_ms(since) if since is not None else None
+        since_ms = datetime_to_ms(since) if since is not None else None
         rows = await self._read(
             "fetch_funding_rate_history",
             self._client.fetch_funding_rate_history,
@@ -154,4 +155,4 @@ class CcxtExchange(CcxtOrders):
         rates = [
             r for r in (m.to_funding_history(row, symbol, hours) for row in rows) if r is not None
         ]
-        return sorted(rates, key=lambda r: r.next_funding_time or datetime.min)[-limit:]
+        return sorted(rates, key=lambda r: r.next_funding_time or EPOCH)[-limit:]

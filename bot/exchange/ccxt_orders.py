@@ -29,8 +29,9 @@ from bot.domain import (
     Side,
 )
 from bot.errors import AmbiguousSubmit, ExchangeError, OrderNotFound, OrderRejected
-from bot.exchange import ccxt_mapping as m
+from bot.exchange import ccxt_order_mapping as om
 from bot.exchange.ccxt_base import PAGE_SIZE, CcxtBase
+from bot.exchange.ccxt_values import datetime_to_ms
 from bot.exchange.classify import CREATE_ORDER, classify, is_duplicate_client_id
 
 ORDER_PAGE = 50  # Bybit order listings allow up to 50 rows a page
@@ -66,7 +67,7 @@ class CcxtOrders(CcxtBase):
             for row in rows:
                 market = self._by_symbol(row.get("symbol"))
                 if market is not None and row.get("id") is not None:
-                    seen.setdefault(str(row["id"]), m.to_open_order(row, market))
+                    seen.setdefault(str(row["id"]), om.to_open_order(row, market))
         return list(seen.values())
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
@@ -84,8 +85,8 @@ class CcxtOrders(CcxtBase):
                     )
                 except OrderNotFound:
                     continue
-                if row and m.client_id(row) in (client_order_id, None):
-                    return m.to_order_report(row, market)
+                if row and om.client_id(row) in (client_order_id, None):
+                    return om.to_order_report(row, market)
             return None
         closed = getattr(self._client, "fetch_canceled_and_closed_orders", None)
         listings = [self._client.fetch_open_orders, closed or self._client.fetch_closed_orders]
@@ -93,8 +94,8 @@ class CcxtOrders(CcxtBase):
             for variant in variants:
                 rows = await self._read("fetch_order", listing, symbol, None, None, variant)
                 for row in rows:
-                    if m.client_id(row) == client_order_id:
-                        return m.to_order_report(row, market)
+                    if om.client_id(row) == client_order_id:
+                        return om.to_order_report(row, market)
         return None
 
     # -- create / cancel ----------------------------------------------------------------------
@@ -208,7 +209,7 @@ class CcxtOrders(CcxtBase):
         await self.load_markets()
         if symbol is None and MarketKind.PERP not in self._kinds:
             return []
-        since_ms = m.datetime_to_ms(since) if since is not None else None
+        since_ms = datetime_to_ms(since) if since is not None else None
         fills: dict[str, Fill] = {}
         for sym in self._fill_symbols(symbol):
             params = dict(_PERP_TYPE) if sym is None else {}
@@ -225,7 +226,7 @@ class CcxtOrders(CcxtBase):
                 market = self._by_symbol(row.get("symbol"))
                 if market is None or (sym is None and market.kind != MarketKind.PERP):
                     continue
-                fill = m.to_fill(row, market, self._profile.settle)
+                fill = om.to_fill(row, market, self._profile.settle)
                 if since is None or fill.ts >= since:
                     fills[fill.trade_id] = fill
         return sorted(fills.values(), key=lambda f: (f.ts, f.trade_id))
@@ -238,7 +239,7 @@ class CcxtOrders(CcxtBase):
             return []
         if symbol is not None:
             self._market(symbol)
-        since_ms = m.datetime_to_ms(since) if since is not None else None
+        since_ms = datetime_to_ms(since) if since is not None else None
         params = {**(_PERP_TYPE if symbol is None else {}), **self._page_limit(PAGE_SIZE)}
         rows = await self._pages(
             "fetch_funding_payments",
@@ -254,7 +255,7 @@ class CcxtOrders(CcxtBase):
             market = self._by_symbol(row.get("symbol"), MarketKind.PERP)
             if market is None:
                 continue
-            payment = m.to_funding_payment(
+            payment = om.to_funding_payment(
                 row,
                 market,
                 amount_field=self._profile.funding_info_field,

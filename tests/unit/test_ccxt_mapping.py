@@ -9,6 +9,8 @@ import pytest
 
 from bot.domain import MarketInfo, MarketKind, OrderKind, OrderState, Side
 from bot.exchange import ccxt_mapping as m
+from bot.exchange import ccxt_order_mapping as om
+from bot.exchange import ccxt_values as v
 
 BTC_PERP = MarketInfo(
     symbol="BTC/USDT:USDT",
@@ -90,7 +92,7 @@ def ccxt_market(**over: object) -> dict:
     ],
 )
 def test_dec(value: object, expected: D | None) -> None:
-    assert m.dec(value) == expected
+    assert v.dec(value) == expected
 
 
 def test_linear_market_reads_raw_filters() -> None:
@@ -278,7 +280,7 @@ def test_ticker_and_funding_from_one_bybit_row() -> None:
     ],
 )
 def test_order_state(unified: str | None, raw: str, state: OrderState) -> None:
-    assert m.order_state({"status": unified, "info": {"orderStatus": raw}}) == state
+    assert om.order_state({"status": unified, "info": {"orderStatus": raw}}) == state
 
 
 UNTRIGGERED_STOP = {
@@ -307,7 +309,7 @@ UNTRIGGERED_STOP = {
 
 
 def test_untriggered_stop_is_an_open_stop_market_order() -> None:
-    order = m.to_open_order(UNTRIGGERED_STOP, BTC_PERP)
+    order = om.to_open_order(UNTRIGGERED_STOP, BTC_PERP)
     assert order.kind == OrderKind.STOP_MARKET
     assert order.side == Side.BUY
     assert (order.qty, order.filled) == (D("0.010"), D(0))
@@ -327,7 +329,7 @@ def test_resting_limit_in_contracts() -> None:
         "price": 0.0000123,
         "info": {"orderLinkId": "h-1"},
     }
-    order = m.to_open_order(row, TEN_PER_CONTRACT)
+    order = om.to_open_order(row, TEN_PER_CONTRACT)
     assert order.kind == OrderKind.LIMIT
     assert (order.qty, order.filled) == (D(40), D(10))
     assert order.price == D("0.0000123")
@@ -350,7 +352,7 @@ def test_filled_market_order_report() -> None:
             "rejectReason": "EC_NoError",
         },
     }
-    report = m.to_order_report(row, BTC_PERP)
+    report = om.to_order_report(row, BTC_PERP)
     assert report.state == OrderState.CLOSED
     assert (report.qty, report.filled, report.average_price) == (
         D("0.010"),
@@ -366,7 +368,7 @@ def test_rejected_order_report_carries_reason_and_no_average() -> None:
         "status": "rejected",
         "info": {"orderStatus": "Rejected", "qty": "1", "rejectReason": "EC_ReduceOnlyRule"},
     }
-    report = m.to_order_report(row, BTC_PERP)
+    report = om.to_order_report(row, BTC_PERP)
     assert report.state == OrderState.REJECTED
     assert report.reason == "EC_ReduceOnlyRule"
     assert report.average_price is None and report.filled == 0
@@ -391,7 +393,7 @@ def test_fill_uses_raw_exec_strings_and_fee_paid_positive() -> None:
             "feeCurrency": "",
         },
     }
-    fill = m.to_fill(trade, BTC_PERP, "USDT")
+    fill = om.to_fill(trade, BTC_PERP, "USDT")
     assert fill.trade_id == "e0cb" and fill.venue_order_id == "1321"
     assert fill.client_order_id == "hedge-001"
     assert (fill.side, fill.qty, fill.price) == (Side.SELL, D("0.010"), D("60050.25"))
@@ -406,12 +408,12 @@ def test_bybit_funding_sign_is_negated_binance_kept() -> None:
         "timestamp": 1760000000000,
         "info": {"execFee": "0.30000001", "feeRate": "0.0001", "execQty": "0.5", "side": "Sell"},
     }
-    payment = m.to_funding_payment(paid, BTC_PERP, amount_field="execFee", paid_positive=True)
+    payment = om.to_funding_payment(paid, BTC_PERP, amount_field="execFee", paid_positive=True)
     assert payment.amount == D("-0.30000001")  # we paid: negative in the domain
     assert payment.rate == D("0.0001")
     assert payment.position_size == D("-0.5")
     received = {"id": "t9", "amount": 1.25, "timestamp": 1, "info": {"income": "1.25"}}
-    binance = m.to_funding_payment(received, BTC_PERP, amount_field="income", paid_positive=False)
+    binance = om.to_funding_payment(received, BTC_PERP, amount_field="income", paid_positive=False)
     assert binance.amount == D("1.25") and binance.payment_id == "t9"
 
 
@@ -431,11 +433,11 @@ def test_bars_and_funding_history() -> None:
 
 def test_datetime_round_trip() -> None:
     ts = datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    assert m.ms_to_datetime(m.datetime_to_ms(ts)) == ts
-    assert m.datetime_to_ms(datetime(1970, 1, 1, 0, 0, 1)) == 1000  # naive means UTC
+    assert v.ms_to_datetime(v.datetime_to_ms(ts)) == ts
+    assert v.datetime_to_ms(datetime(1970, 1, 1, 0, 0, 1)) == 1000  # naive means UTC
 
 
 def test_milliseconds_are_exact() -> None:
-    ts = m.ms_to_datetime("1760000000123")
+    ts = v.ms_to_datetime("1760000000123")
     assert ts is not None and ts.microsecond == 123000
-    assert m.datetime_to_ms(ts) == 1760000000123
+    assert v.datetime_to_ms(ts) == 1760000000123
