@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
+from ccxt.base import errors as ccxt_errors
 
 from bot.domain import (
     Fill,
@@ -137,6 +138,8 @@ class CcxtOrders(CcxtBase):
                 symbol, order_type, intent.side.value, amount, price, params
             )
         except Exception as exc:  # classified below; never retried
+            if isinstance(exc, ccxt_errors.InvalidNonce):
+                await self._resync_clock()  # refused before processing: the next cycle may send
             error = classify(exc, CREATE_ORDER, secrets=self._secrets())
             if isinstance(error, AmbiguousSubmit) or is_duplicate_client_id(exc):
                 return await self._resolve(symbol, cid, error)

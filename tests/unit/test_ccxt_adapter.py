@@ -318,3 +318,12 @@ async def test_binance_fills_are_read_per_traded_symbol() -> None:
 async def test_repr_hides_credentials() -> None:
     text = repr(exchange(ScriptedClient()))
     assert "KEY-abcdef" not in text and "SECRET" not in text and "bybit" in text
+
+
+async def test_rejected_timestamp_on_create_resyncs_without_resending() -> None:
+    client = ScriptedClient(create_order=[ccxt_errors.InvalidNonce('bybit {"retCode":10002}')])
+    with pytest.raises(TransientError):
+        await exchange(client).create_order(intent())
+    assert len(client.named("create_order")) == 1
+    assert len(client.named("load_time_difference")) == 1
+    assert client.named("fetch_open_orders") == []  # refused before processing: no lookup
