@@ -216,9 +216,10 @@ async def test_rate_limit_is_retried_with_backoff() -> None:
 async def test_persistent_failure_gives_up_after_the_bounded_attempts(r: Rig) -> None:
     await r.port.load_markets()
     r.sim.faults.add("position/list", "http503", times=None)
-    with pytest.raises(TransientError, match="ExchangeNotAvailable"):
+    with pytest.raises(TransientError, match="ExchangeNotAvailable") as info:
         await r.port.fetch_positions()
     assert r.requests("position/list") == FAST.attempts
+    assert "/v5/position/list" in str(info.value) and "settleCoin" not in str(info.value)
 
 
 async def test_injected_rejection_keeps_the_venue_reason(r: Rig) -> None:
