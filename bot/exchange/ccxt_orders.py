@@ -193,7 +193,9 @@ class CcxtOrders(CcxtBase):
         await self.load_markets()
         self._market(symbol)
         try:
-            await self._read("set_leverage", self._client.set_leverage, float(leverage), symbol)
+            # Binance takes an integer leverage only; Bybit accepts either
+            value = int(leverage) if leverage == leverage.to_integral_value() else float(leverage)
+            await self._read("set_leverage", self._client.set_leverage, value, symbol)
         except ExchangeError as exc:
             if exc.code not in self._profile.leverage_unchanged_codes:
                 raise

@@ -228,7 +228,8 @@ async def test_set_leverage_tolerates_not_modified_only() -> None:
     same = ccxt_errors.BadRequest('bybit {"retCode":110043,"retMsg":"leverage not modified"}')
     client = ScriptedClient(set_leverage=[same])
     await exchange(client).set_leverage("BTC/USDT:USDT", D(3))
-    assert client.named("set_leverage") == [(3.0, "BTC/USDT:USDT")]
+    assert client.named("set_leverage") == [(3, "BTC/USDT:USDT")]
+    assert isinstance(client.named("set_leverage")[0][0], int)
     too_high = ccxt_errors.BadRequest('bybit {"retCode":10001,"retMsg":"leverage invalid"}')
     with pytest.raises(FatalExchangeError, match="leverage invalid"):
         await exchange(ScriptedClient(set_leverage=[too_high])).set_leverage(

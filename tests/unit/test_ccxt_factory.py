@@ -132,6 +132,7 @@ async def test_no_secret_in_reprs(ports: list) -> None:
         assert KEY not in text and SECRET not in text
         assert "pw" not in text and "token" not in text
     assert "keys=set" in repr(connection)
+    assert isinstance(port, ExchangePort) and isinstance(split, ExchangePort)
     assert "bybit" in repr(port)
 
 
