@@ -92,8 +92,8 @@ BYBIT = VenueProfile(
     trigger_params=_frozen({"orderFilter": "StopOrder"}),
     stop_params=_frozen({"triggerBy": "MarkPrice"}),
     client_id_param="orderLinkId",
-    # Bybit documents that a listing without orderFilter returns every kind (the simulator does);
-    # a second, conditional-only listing costs one read and guards against a missed stop-loss
+    # a listing without orderFilter may already return every kind (the simulator does; unverified
+    # on real Bybit): a second, conditional-only listing costs one read and cannot miss a stop
     listing_includes_triggers=False,
     fetch_order_by_client_id=False,
     funding_paid_positive=True,  # execFee > 0 means we paid (EXCHANGE-PROTOCOL §3.3, §7.9)
