@@ -103,7 +103,7 @@ async def cancel_orders(
     for symbol, cid in cancels:
         try:
             await port.cancel_order(symbol, cid)
-        except TransientError as exc:
+        except (TransientError, OrderRejected) as exc:
             log.warning(
                 "cancel failed; retried next cycle",
                 symbol=symbol,

@@ -35,7 +35,8 @@ _STATE_TO_STATUS = {
     OrderState.CANCELLED: IntentStatus.CANCELLED,
     OrderState.REJECTED: IntentStatus.REJECTED,
 }
-UNKNOWN_GRACE = timedelta(seconds=30)  # an ambiguous create not on the venue by then never arrived
+UNKNOWN_GRACE = timedelta(seconds=30)
+HISTORY_WINDOW = timedelta(days=6)  # an ambiguous create not on the venue by then never arrived
 FILL_CURSOR = "fills_since"
 FUNDING_CURSOR = "funding_since"
 
@@ -121,7 +122,7 @@ async def ingest(
 ) -> None:
     """Fetch fills only when something may have executed and funding only after a settlement."""
     if fills_due:
-        since = await _cursor(store, FILL_CURSOR)
+        since = await _cursor(store, FILL_CURSOR, snapshot.ts)
         fills = list(await port.fetch_fills(None, since))
         result.fills = fills
         if fills:
@@ -133,16 +134,35 @@ async def ingest(
             }
             result.stop_fills = [f for f in fills if f.client_order_id in stop_ids]
     if funding_due:
-        since = await _cursor(store, FUNDING_CURSOR)
+        since = await _cursor(store, FUNDING_CURSOR, snapshot.ts)
         payments = list(await port.fetch_funding_payments(None, since))
         if payments:
             result.new_funding = await store.add_funding(payments)
             await store.set_cursor(FUNDING_CURSOR, max(p.ts for p in payments).isoformat())
 
 
-async def _cursor(store: Store, name: str) -> datetime | None:
+async def _cursor(store: Store, name: str, now: datetime) -> datetime | None:
+    """Where to read from. Venues keep executions queryable for a window (Bybit: 7 days from the
+    start given); a cursor older than that would never advance, so it is clamped, with a warning:
+    what happened while the bot was down longer than that can only be seen on the venue."""
     value = await store.get_cursor(name)
-    return datetime.fromisoformat(value) if value else None
+    if not value:
+        return None
+    since = datetime.fromisoformat(value)
+    if now - since > HISTORY_WINDOW:
+        log.warning(
+            "cursor older than the venue's history window; clamped",
+            cursor=name,
+            since=since.isoformat(),
+        )
+        await store.add_event(
+            "history_gap",
+            f"{name} older than {HISTORY_WINDOW.days} days",
+            level="warning",
+            data={"since": since.isoformat()},
+        )
+        since = now - HISTORY_WINDOW
+    return since
 
 
 def detect_drift(

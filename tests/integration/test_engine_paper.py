@@ -239,3 +239,20 @@ async def test_a_fired_stop_loss_halts_until_resumed(tmp_path):
         assert within_band((await positions(paper))[BTC], D(-2))
     finally:
         await paper.close()
+
+
+async def test_fill_cursor_older_than_the_venue_window_is_clamped(tmp_path):
+    from datetime import timedelta
+
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'gap.db'}")
+    try:
+        await paper.cycle()
+        await paper.cycle(advance=timedelta(hours=8))  # a funding payment sets the cursor
+        assert await paper.store.get_cursor("funding_since")
+        await paper.cycle(advance=timedelta(days=9))  # the bot was away for 9 days
+        gaps = await paper.store.events(kind="history_gap")
+        assert gaps and "older than 6 days" in gaps[0].message
+        await paper.cycle()
+        assert len(await paper.store.events(kind="history_gap")) == len(gaps)  # cursor advanced
+    finally:
+        await paper.close()
