@@ -256,3 +256,23 @@ async def test_fill_cursor_older_than_the_venue_window_is_clamped(tmp_path):
         assert len(await paper.store.events(kind="history_gap")) == len(gaps)  # cursor advanced
     finally:
         await paper.close()
+
+
+async def test_cross_hedge_under_the_correlation_floor_holds_and_records_an_event(tmp_path):
+    from bot.domain import HedgeTarget
+    from tests.integration.paper import make_venue
+
+    venue = make_venue(correlation=0.0)  # ETH and BTC returns independent
+    cfg = (
+        '[[hedges]]\nname = "eth-x"\nspot_asset = "ETH"\nperp = "BTC/USDT:USDT"\n'
+        'strategy = "cross"\n[hedges.params]\nwindow = 48\nmin_correlation = 0.6\n'
+    )
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", venue=venue, config=cfg)
+    try:
+        paper.engine.previous[("eth-x", BTC)] = HedgeTarget("eth-x", BTC, D("-1.2"), "earlier")
+        outcome = await paper.cycle()
+        assert outcome.summary["targets"] == {"eth-x:BTC/USDT:USDT": "-1.2"}
+        held = await paper.store.events(kind="target_held")
+        assert held and "held previous target: corr=" in held[0].message
+    finally:
+        await paper.close()
