@@ -75,6 +75,11 @@ async def maybe_reload(engine: Engine, watcher: ConfigWatcher) -> None:
     await engine.store.add_event("config_reloaded", "; ".join(changes))
 
 
+def _beat(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+
+
 async def run_loop(
     engine: Engine,
     *,
@@ -101,8 +106,7 @@ async def run_loop(
             await maybe_reload(engine, watcher)
             outcomes.append(await engine.run_cycle())
             if heartbeat is not None:
-                heartbeat.parent.mkdir(parents=True, exist_ok=True)
-                heartbeat.touch()
+                await asyncio.to_thread(_beat, heartbeat)
             if max_cycles is not None and len(outcomes) >= max_cycles:
                 break
             with contextlib.suppress(TimeoutError):

@@ -46,6 +46,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
         return "(none)"
     cells = [[_text(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+
     def line(values: Sequence[str]) -> str:
         return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
 
