@@ -35,8 +35,10 @@ _STATE_TO_STATUS = {
     OrderState.CANCELLED: IntentStatus.CANCELLED,
     OrderState.REJECTED: IntentStatus.REJECTED,
 }
+# An ambiguous create not found on the venue by then never arrived: a signed request is refused by
+# the venue once older than its receive window (Bybit: 5 s by default), so it cannot land later.
 UNKNOWN_GRACE = timedelta(seconds=30)
-HISTORY_WINDOW = timedelta(days=6)  # an ambiguous create not on the venue by then never arrived
+HISTORY_WINDOW = timedelta(days=6)  # venues keep executions queryable about a week
 FILL_CURSOR = "fills_since"
 FUNDING_CURSOR = "funding_since"
 

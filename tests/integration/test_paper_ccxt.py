@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_app, ensure_schema
+from bot.domain import IntentPurpose, IntentStatus
 from bot.errors import ConfigError
 from bot.settings import RuntimeSettings, parse_config
 from bot.sim.markets import VenueConfig
@@ -154,3 +155,43 @@ def test_live_is_refused_naming_the_missing_opt_in(tmp_path):
     assert proc.returncode == 2
     assert "HEDGEBOT_ALLOW_LIVE=true" in proc.stderr and "--i-understand-live" in proc.stderr
     assert "livesecret-abcdef" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kind"),
+    [
+        ("order/create", "drop_after_accept"),
+        ("order/create", "timeout"),
+        ("position/list", "http503"),
+        ("order/realtime", "ratelimit"),
+    ],
+)
+async def test_venue_faults_over_http_never_double_a_hedge(tmp_path, endpoint, kind):
+    feed = SyntheticFeed({"BTC": 60000, "ETH": 3000}, seed=5)
+    wallet = {"USDT": "100000", "BTC": "2", "ETH": "30"}
+    venue = Venue(feed, START, VenueConfig.for_bases(["BTC", "ETH"], wallet=wallet))
+    sim = await start_simulator(venue=venue)
+    param = {"timeout": 3}.get(kind)
+    sim.faults.add(endpoint, kind, param=param, times=1)
+    runtime = RuntimeSettings(
+        mode="paper", venue_url=sim.url, database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"
+    )
+    app = await build_app(runtime, parse_config(_config(["BTC", "ETH"])), clock=lambda: venue.now)
+    app.engine.port._client.timeout = 2000  # ms: a hung request times out before the sim drops it
+    try:
+        for _ in range(4):
+            venue.advance_to(venue.now + timedelta(minutes=1))
+            await app.engine.run_cycle()
+        assert sim.faults.fired, "the fault never fired"
+        positions = await app.port.fetch_positions()
+        assert positions["BTC/USDT:USDT"].size == D("-2") and positions["ETH/USDT:USDT"].size == D(
+            "-30"
+        )
+        hedges = await app.store.intents(purpose=IntentPurpose.HEDGE)
+        filled = [i for i in hedges if i.status == IntentStatus.FILLED]
+        assert sorted(i.symbol for i in filled) == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+        # anything else is an order the venue provably never saw (a hung request it dropped)
+        assert all(i.status == IntentStatus.LOST for i in hedges if i not in filled)
+    finally:
+        await app.close()
+        await sim.stop()
