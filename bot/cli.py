@@ -1,7 +1,8 @@
 """The `hedgebot` command line.
 
-Exit codes: 0 success, 2 invalid configuration (one line per problem, naming the key),
-3 fatal venue error (bad keys, unknown symbol: the bot halts with a persisted reason).
+Exit codes: 0 success, 1 other errors (e.g. the venue unreachable at start-up), 2 invalid
+configuration (one line per problem, naming the key), 3 fatal venue error (bad keys, unknown
+symbol: the bot halts with a persisted reason).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.errors import ConfigError, FatalExchangeError
+from bot.errors import ConfigError, FatalExchangeError, HedgebotError
 from bot.logging import REDACTOR, configure_logging
 from bot.review.render import FORMATS, render
 from bot.settings import RuntimeSettings, load_config_file, load_runtime, refuse_live_without_opt_in
@@ -43,6 +44,9 @@ def handles_errors(fn: Callable[..., T]) -> Callable[..., T]:
         except FatalExchangeError as exc:
             click.echo(f"fatal venue error, trading halted: {REDACTOR.scrub(str(exc))}", err=True)
             sys.exit(EXIT_FATAL)
+        except HedgebotError as exc:  # e.g. the venue unreachable at start-up, after retries
+            click.echo(f"error: {REDACTOR.scrub(str(exc))}", err=True)
+            sys.exit(1)
         raise AssertionError("unreachable")
 
     return wrapper

@@ -195,3 +195,59 @@ async def test_venue_faults_over_http_never_double_a_hedge(tmp_path, endpoint, k
     finally:
         await app.close()
         await sim.stop()
+
+
+def test_unreachable_venue_at_startup_exits_1_with_a_clear_message(tmp_path):
+    env = _env(tmp_path, HEDGEBOT_VENUE_URL="http://127.0.0.1:9")  # nothing listens there
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--max-cycles", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "error: load_markets" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_running_daemon_reloads_its_file_on_sighup_and_keeps_running(tmp_path):
+    from bot.store import Store
+
+    config = tmp_path / "hedgebot.toml"
+    config.write_text(_config(["BTC", "ETH"]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--interval", "0.2", "--config", str(config)],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    heartbeat = tmp_path / "heartbeat"
+    try:
+        deadline = time.monotonic() + 60
+        while not heartbeat.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        config.write_text(
+            _config(["BTC", "ETH"]).replace('name = "eth"', 'name = "eth"\nenabled = false')
+        )
+        proc.send_signal(signal.SIGHUP)
+        store = Store.from_url(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
+
+        async def reloaded() -> list:
+            return await store.events(kind="config_reloaded")
+
+        import asyncio
+
+        events: list = []
+        while not events and proc.poll() is None and time.monotonic() < deadline:
+            events = asyncio.run(reloaded())
+            time.sleep(0.05)
+        asyncio.run(store.close())
+        assert events and "hedge eth disabled" in events[0].message
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "config reloaded" in out
