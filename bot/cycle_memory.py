@@ -20,7 +20,6 @@ class CycleMemory:
         self.prices: dict[str, Decimal] = {}  # last trusted price per symbol (jump detection)
         self.positions: dict[str, Decimal] | None = None
         self._funding_checked: datetime | None = None
-        self._seen_trades: set[str] = set()
 
     def fills_due(self, snapshot: Snapshot, changed_intents: int) -> bool:
         """Ask the venue for fills only when something may have executed."""
@@ -39,25 +38,22 @@ class CycleMemory:
         return crossed or (snapshot.ts - last).total_seconds() > 3600
 
     def drift(
-        self, snapshot: Snapshot, fills: Sequence[Fill], steps: Mapping[str, Decimal]
+        self, snapshot: Snapshot, fresh_fills: Sequence[Fill], steps: Mapping[str, Decimal]
     ) -> dict[str, Decimal]:
-        """Position moves that our own new fills do not explain (a manual trade, a liquidation).
-        Fills are told apart by the venue's trade id, not by time: the clocks need not agree."""
-        new = [
-            f
-            for f in fills
-            if f.trade_id not in self._seen_trades
-            and (f.client_order_id or "").startswith(OUR_PREFIX)
-        ]
-        self._seen_trades.update(f.trade_id for f in fills)
+        """Position moves since the last cycle that our own newly seen fills do not explain (a
+        manual trade, a liquidation). New fills are told apart by the venue's trade id (is it in
+        the database yet?), not by time: the venue's clock and ours need not agree."""
         if self.positions is None:
             return {}
-        return detect_drift(self.positions, snapshot, new, steps)
+        ours = [f for f in fresh_fills if (f.client_order_id or "").startswith(OUR_PREFIX)]
+        return detect_drift(self.positions, snapshot, ours, steps)
 
     def remember(self, snapshot: Snapshot) -> None:
+        """Called for every observed snapshot, also when its decision is skipped, so the next
+        cycle compares positions and prices with what was really last seen."""
         self.positions = {s: p.size for s, p in snapshot.positions.items()}
         for symbol, ticker in snapshot.tickers.items():
-            if ticker.price is not None:
+            if ticker.price is not None and ticker.price.is_finite() and ticker.price > 0:
                 self.prices[symbol] = ticker.price
 
 

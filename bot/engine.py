@@ -7,7 +7,6 @@ double a hedge. Startup runs the same reconcile as every cycle.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -26,7 +25,7 @@ from bot.exchange.port import ExchangePort
 from bot.execution import ActResult, cancel_orders, send_intents
 from bot.history import HistoryCache
 from bot.logging import bind_cycle, get_logger
-from bot.observe import observe
+from bot.observe import observe, read_concurrently
 from bot.planner import PlannerConfig, aggregate, plan
 from bot.protect import StopPolicy, plan_stops
 from bot.reconcile import ReconcileResult, ingest, resolve_intents
@@ -145,7 +144,10 @@ class Engine:
             return await self._skip(number, now, state, f"venue read failed: {exc}")
         events: list[EventRecord] = []
         steps = {sym: m.amount_step for sym, m in self.markets.items()}
-        drift = self.memory.drift(snapshot, rec.fills, steps)
+        drift = self.memory.drift(snapshot, rec.fresh_fills, steps)
+        symbols = [*self.perp_symbols(), *self.spot_symbols()]
+        problems = snapshot_problems(snapshot, symbols, self.limits, self.memory.prices)
+        self.memory.remember(snapshot)
         for symbol, amount in drift.items():
             events.append(
                 EventRecord(
@@ -154,6 +156,10 @@ class Engine:
                     "warning",
                     {"symbol": symbol, "unexplained": str(amount)},
                 )
+            )
+        for symbol, why in problems.items():
+            events.append(
+                EventRecord("data_untrusted", f"{symbol}: {why}", "warning", {"symbol": symbol})
             )
         for fill in rec.stop_fills:
             events.append(
@@ -167,16 +173,20 @@ class Engine:
             if self.config.risk.halt_on_stop_fill:
                 state, state_reason = TradingState.HALTED, f"stop-loss fired on {fill.symbol}"
                 await self.store.set_trading_state(state, state_reason)
-        problems = snapshot_problems(
-            snapshot, [*self.perp_symbols(), *self.spot_symbols()], self.limits, self.memory.prices
+        if symbols and set(problems) >= set(symbols):
+            why = "; ".join(f"{s}: {w}" for s, w in problems.items())
+            return await self._skip(number, now, state, why, events)
+        decision = decide(
+            self.strategies, snapshot, self.previous, set(drift) | set(problems), self.quote
         )
-        if problems:
-            return await self._skip(number, now, state, "; ".join(problems))
-        self.memory.remember(snapshot)
-        decision = decide(self.strategies, snapshot, self.previous, set(drift))
-        return await self._plan_and_act(
-            number, now, snapshot, decision, rec, state, state_reason, events
-        )
+        try:
+            return await self._plan_and_act(
+                number, now, snapshot, decision, rec, state, state_reason, events
+            )
+        except FatalExchangeError as exc:
+            await self._halt(f"fatal venue error while acting: {exc}")
+            await self.store.finish_cycle(number, "halted", {"error": str(exc)})
+            raise
 
     async def _plan_and_act(
         self,
@@ -201,7 +211,7 @@ class Engine:
             snapshot=snapshot,
             config=self.planner,
             last_order_at=last_at,
-            blocked=rec.blocked,
+            blocked=rec.blocked | decision.blocked,
         )
         verdict = guard(
             hedge_plan.intents,
@@ -255,7 +265,9 @@ class Engine:
         for t in decision.targets:
             self.previous[(t.hedge, t.perp_symbol)] = t
         act = await send_intents(self.port, self.store, verdict.approved, number)
-        stop_act, cancelled = await self._protect(number, snapshot, refresh=bool(act.sent))
+        stop_act, cancelled = await self._protect(
+            number, snapshot, refresh=bool(act.sent or act.unknown)
+        )
         summary = cycle_summary(
             snapshot, decision, len(verdict.rejections), act, stop_act, cancelled, rec
         )
@@ -279,13 +291,20 @@ class Engine:
     ) -> tuple[ActResult, int]:
         """Match the resting stop-losses to the positions as they are after this cycle's orders."""
         if refresh:
-            async with asyncio.TaskGroup() as tg:
-                positions = tg.create_task(self.port.fetch_positions())
-                orders = tg.create_task(self.port.fetch_open_orders(None))
+            try:
+                positions, orders = await read_concurrently(
+                    self.port.fetch_positions(), self.port.fetch_open_orders(None)
+                )
+            except TransientError as exc:
+                # positions unknown: placing stops from the old ones could size them wrong; the
+                # next cycle protects from fresh ones
+                log.warning("stop-losses not updated this cycle", error=str(exc))
+                await self.store.add_event("stops_deferred", str(exc), level="warning")
+                return ActResult(), 0
             snapshot = replace(
                 snapshot,
-                positions=frozen_map({s: p for s, p in positions.result().items() if p.size}),
-                open_orders=tuple(orders.result()),
+                positions=frozen_map({s: p for s, p in positions.items() if p.size}),
+                open_orders=tuple(orders),
             )
         stops = plan_stops(
             snapshot,
@@ -307,7 +326,12 @@ class Engine:
         return stop_act, await cancel_orders(self.port, self.store, cancels, number)
 
     async def _skip(
-        self, number: int, now: datetime, state: TradingState, why: str
+        self,
+        number: int,
+        now: datetime,
+        state: TradingState,
+        why: str,
+        events: list[EventRecord] | None = None,
     ) -> CycleOutcome:
         log.warning("decision skipped", reason=why)
         await self.store.record_cycle(
@@ -318,7 +342,7 @@ class Engine:
                 targets=[],
                 intents=[],
                 rejections=[],
-                events=[EventRecord("cycle_skipped", why, "warning", {})],
+                events=[*(events or []), EventRecord("cycle_skipped", why, "warning", {})],
             )
         )
         await self.store.finish_cycle(number, "skipped", {"reason": why})

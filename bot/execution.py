@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.domain import IntentStatus, OrderIntent, Rejection
-from bot.errors import AmbiguousSubmit, FatalExchangeError, OrderRejected, TransientError
+from bot.errors import (
+    AmbiguousSubmit,
+    ExchangeError,
+    FatalExchangeError,
+    OrderRejected,
+    TransientError,
+)
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
 from bot.store import IntentTransitionError, NotFound
@@ -37,31 +43,7 @@ async def send_intents(
         try:
             ack = await port.create_order(intent)
         except OrderRejected as exc:
-            reason = str(exc)
-            await store.update_intent(intent.client_order_id, IntentStatus.REJECTED, reason=reason)
-            rej = Rejection(
-                intent.hedge,
-                intent.symbol,
-                "venue",
-                reason,
-                intent.client_order_id,
-                side=intent.side,
-                qty=intent.qty,
-            )
-            result.rejected.append(rej)
-            await store.add_event(
-                "order_rejected",
-                reason,
-                level="warning",
-                cycle=cycle,
-                data={"client_order_id": intent.client_order_id, "symbol": intent.symbol},
-            )
-            log.warning(
-                "order rejected by venue",
-                symbol=intent.symbol,
-                client_order_id=intent.client_order_id,
-                reason=reason,
-            )
+            await _rejected(store, intent, str(exc), cycle, result)
             continue
         except (AmbiguousSubmit, TransientError) as exc:
             # A create that failed on the way may still have reached the venue: never resend it.
@@ -77,6 +59,10 @@ async def send_intents(
         except FatalExchangeError as exc:
             await store.update_intent(intent.client_order_id, IntentStatus.UNKNOWN, reason=str(exc))
             result.fatal = exc
+            continue
+        if ack.status == IntentStatus.REJECTED:
+            # some ports answer a refusal as an acknowledgement rather than an exception
+            await _rejected(store, intent, ack.reason or "rejected by the venue", cycle, result)
             continue
         await store.update_intent(
             intent.client_order_id,
@@ -96,14 +82,47 @@ async def send_intents(
     return result
 
 
+async def _rejected(
+    store: Store, intent: OrderIntent, reason: str, cycle: int, result: ActResult
+) -> None:
+    """Store the venue's refusal with its reason (the store adds the rejection row)."""
+    await store.update_intent(intent.client_order_id, IntentStatus.REJECTED, reason=reason)
+    result.rejected.append(
+        Rejection(
+            intent.hedge,
+            intent.symbol,
+            "venue",
+            reason,
+            intent.client_order_id,
+            side=intent.side,
+            qty=intent.qty,
+        )
+    )
+    await store.add_event(
+        "order_rejected",
+        reason,
+        level="warning",
+        cycle=cycle,
+        data={"client_order_id": intent.client_order_id, "symbol": intent.symbol},
+    )
+    log.warning(
+        "order rejected by venue",
+        symbol=intent.symbol,
+        client_order_id=intent.client_order_id,
+        reason=reason,
+    )
+
+
 async def cancel_orders(
     port: ExchangePort, store: Store, cancels: Sequence[tuple[str, str]], cycle: int
 ) -> int:
     done = 0
     for symbol, cid in cancels:
         try:
-            await port.cancel_order(symbol, cid)
-        except (TransientError, OrderRejected) as exc:
+            still_open = await port.cancel_order(symbol, cid)
+        except FatalExchangeError:
+            raise
+        except ExchangeError as exc:  # transient, refused, or the port's own: retried next cycle
             log.warning(
                 "cancel failed; retried next cycle",
                 symbol=symbol,
@@ -111,11 +130,12 @@ async def cancel_orders(
                 error=str(exc),
             )
             continue
+        if not still_open:
+            continue  # it had filled or gone meanwhile: reconcile records what it became
         try:
             await store.update_intent(cid, IntentStatus.CANCELLED)
         except (NotFound, IntentTransitionError):
-            # a stop of ours from another database, or one that filled meanwhile: the venue's
-            # answer stands, and the next reconcile records the final state
+            # a stop of ours from another database, or one already final here
             log.info("cancelled an order with no open intent here", client_order_id=cid)
         done += 1
     return done

@@ -64,6 +64,14 @@ def client_order_id(
     return cid
 
 
+def purpose_of(client_order_id: str | None) -> IntentPurpose | None:
+    """What an order of ours was for, read back from its id; None for anybody else's order."""
+    if not client_order_id or not client_order_id.startswith("hb-"):
+        return None
+    letter = client_order_id.rsplit("-", 1)[-1][:1]
+    return next((p for p in IntentPurpose if p.value[0] == letter), None)
+
+
 def aggregate(targets: Sequence[HedgeTarget]) -> dict[str, SymbolTarget]:
     sizes: dict[str, Decimal] = {}
     names: dict[str, list[str]] = {}
@@ -114,7 +122,10 @@ def plan(
         market = snapshot.markets[symbol]
         intents.append(
             OrderIntent(
-                client_order_id=client_order_id(tag, cycle, market, IntentPurpose.HEDGE, 0),
+                # seq tells legs on one venue id apart (basis: spot and perp are both BTCUSDT)
+                client_order_id=client_order_id(
+                    tag, cycle, market, IntentPurpose.HEDGE, len(intents)
+                ),
                 hedge="+".join(tgt.hedges)[:120],
                 cycle=cycle,
                 symbol=symbol,

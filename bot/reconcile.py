@@ -7,10 +7,11 @@ request for all perps); only intents that left the open list are looked up one b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from bot.domain import (
     ZERO,
@@ -24,10 +25,12 @@ from bot.domain import (
 from bot.errors import TransientError
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
+from bot.planner import purpose_of
 from bot.store.records import StoredIntent
 from bot.store.repo import Store
 
 log = get_logger("bot.reconcile")
+T = TypeVar("T")
 
 _STATE_TO_STATUS = {
     OrderState.OPEN: IntentStatus.OPEN,
@@ -38,7 +41,8 @@ _STATE_TO_STATUS = {
 # An ambiguous create not found on the venue by then never arrived: a signed request is refused by
 # the venue once older than its receive window (Bybit: 5 s by default), so it cannot land later.
 UNKNOWN_GRACE = timedelta(seconds=30)
-HISTORY_WINDOW = timedelta(days=6)  # venues keep executions queryable about a week
+HISTORY_WINDOW = timedelta(days=6)  # a little less than what a venue answers after a start time
+MAX_SCAN = 8  # windows scanned forward per read, when a cursor is far behind
 FILL_CURSOR = "fills_since"
 FUNDING_CURSOR = "funding_since"
 
@@ -48,6 +52,7 @@ class ReconcileResult:
     blocked: set[str] = field(default_factory=set)  # symbols with unresolved intents
     changed: int = 0
     fills: list[Fill] = field(default_factory=list)
+    fresh_fills: list[Fill] = field(default_factory=list)  # not in the database before this cycle
     stop_fills: list[Fill] = field(default_factory=list)
     new_fills: int = 0
     new_funding: int = 0
@@ -101,9 +106,9 @@ async def resolve_intents(
 async def _not_on_venue(
     store: Store, intent: StoredIntent, now: datetime, result: ReconcileResult
 ) -> None:
-    # PENDING: written ahead but the process stopped before sending: it never left.
-    # UNKNOWN: an ambiguous submit; give the venue a grace period before declaring it lost.
-    if intent.status == IntentStatus.UNKNOWN and now - intent.updated_at < UNKNOWN_GRACE:
+    # PENDING: written ahead, then the process stopped around the send; UNKNOWN: an ambiguous
+    # submit. Either may still be on its way for a moment: declared lost only after the grace.
+    if now - intent.updated_at < UNKNOWN_GRACE:
         result.blocked.add(intent.symbol)
         return
     await store.update_intent(
@@ -124,47 +129,48 @@ async def ingest(
 ) -> None:
     """Fetch fills only when something may have executed and funding only after a settlement."""
     if fills_due:
-        since = await _cursor(store, FILL_CURSOR, snapshot.ts)
-        fills = list(await port.fetch_fills(None, since))
+        fills = await _read_since(
+            store, FILL_CURSOR, snapshot.ts, lambda since: port.fetch_fills(None, since)
+        )
         result.fills = fills
         if fills:
+            known = await store.known_trade_ids([f.trade_id for f in fills])
+            result.fresh_fills = [f for f in fills if f.trade_id not in known]
             result.new_fills = await store.add_fills(fills)
             await store.set_cursor(FILL_CURSOR, max(f.ts for f in fills).isoformat())
-            stop_ids = {
-                i.client_order_id
-                for i in await store.intents(purpose=IntentPurpose.STOP, limit=200)
-            }
-            result.stop_fills = [f for f in fills if f.client_order_id in stop_ids]
+            result.stop_fills = [
+                f for f in result.fresh_fills if purpose_of(f.client_order_id) == IntentPurpose.STOP
+            ]
     if funding_due:
-        since = await _cursor(store, FUNDING_CURSOR, snapshot.ts)
-        payments = list(await port.fetch_funding_payments(None, since))
+        payments = await _read_since(
+            store,
+            FUNDING_CURSOR,
+            snapshot.ts,
+            lambda since: port.fetch_funding_payments(None, since),
+        )
         if payments:
             result.new_funding = await store.add_funding(payments)
             await store.set_cursor(FUNDING_CURSOR, max(p.ts for p in payments).isoformat())
 
 
-async def _cursor(store: Store, name: str, now: datetime) -> datetime | None:
-    """Where to read from. Venues keep executions queryable for a window (Bybit: 7 days from the
-    start given); a cursor older than that would never advance, so it is clamped, with a warning:
-    what happened while the bot was down longer than that can only be seen on the venue."""
+async def _read_since(
+    store: Store,
+    name: str,
+    now: datetime,
+    read: Callable[[datetime | None], Awaitable[Sequence[T]]],
+) -> list[T]:
+    """Read from the cursor on. Venues answer a start time with at most a window after it (Bybit:
+    7 days), so after a long absence an empty answer does not mean there is nothing newer: scan
+    forward a window at a time, a bounded number of steps per cycle. The cursor only ever moves to
+    a time the venue itself reported, so a difference between its clock and ours loses nothing."""
     value = await store.get_cursor(name)
-    if not value:
-        return None
-    since = datetime.fromisoformat(value)
-    if now - since > HISTORY_WINDOW:
-        log.warning(
-            "cursor older than the venue's history window; clamped",
-            cursor=name,
-            since=since.isoformat(),
-        )
-        await store.add_event(
-            "history_gap",
-            f"{name} older than {HISTORY_WINDOW.days} days",
-            level="warning",
-            data={"since": since.isoformat()},
-        )
-        since = now - HISTORY_WINDOW
-    return since
+    since = datetime.fromisoformat(value) if value else None
+    rows = list(await read(since))
+    steps = 0
+    while not rows and since is not None and now - since > HISTORY_WINDOW and steps < MAX_SCAN:
+        since, steps = since + HISTORY_WINDOW, steps + 1
+        rows = list(await read(since))
+    return rows
 
 
 def detect_drift(

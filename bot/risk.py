@@ -53,28 +53,30 @@ def snapshot_problems(
     symbols: Sequence[str],
     limits: RiskLimits,
     last_prices: Mapping[str, Decimal],
-) -> list[str]:
-    """Reasons not to decide on this snapshot at all (empty when it is usable)."""
-    problems = []
+) -> dict[str, str]:
+    """Symbol -> why its data is not trusted this cycle (no price, an absurd or stale one, a jump
+    beyond max_price_jump since the last observation, an absurd position). A jump is trusted once
+    the next observation confirms it: the caller remembers every observed price."""
+    problems: dict[str, str] = {}
     for symbol in symbols:
         ticker = snapshot.tickers.get(symbol)
         price = ticker.price if ticker else None
         if price is None:
-            problems.append(f"{symbol}: no price")
+            problems[symbol] = "no price"
             continue
         if not price.is_finite() or price <= 0:
-            problems.append(f"{symbol}: absurd price {price}")
+            problems[symbol] = f"absurd price {price}"
             continue
         if ticker and ticker.ts is not None:
             age = (snapshot.ts - ticker.ts).total_seconds()
             if age > limits.stale_after_seconds:
-                problems.append(f"{symbol}: stale price ({age:.0f}s old)")
+                problems[symbol] = f"stale price ({age:.0f}s old)"
         last = last_prices.get(symbol)
         if last is not None and last > 0 and abs(price / last - 1) > limits.max_price_jump:
-            problems.append(f"{symbol}: price jumped from {last} to {price}")
+            problems[symbol] = f"price jumped from {last} to {price}"
     for pos in snapshot.positions.values():
         if not pos.size.is_finite() or not pos.mark_price.is_finite():
-            problems.append(f"{pos.symbol}: absurd position data")
+            problems[pos.symbol] = "absurd position data"
     return problems
 
 
@@ -119,7 +121,14 @@ def guard(
 
     notional = {s: p.notional for s, p in snapshot.positions.items()}
     sent = orders_last_minute
-    for intent in intents:
+    spot_first = sorted(
+        intents,
+        key=lambda i: (
+            snapshot.markets.get(i.symbol) is None
+            or snapshot.markets[i.symbol].kind.value != "spot"
+        ),
+    )
+    for intent in spot_first:
         if state == TradingState.HALTED:
             deny(intent, f"trading halted: {state_reason}")
             continue
@@ -149,6 +158,10 @@ def guard(
                 deny(intent, reason)
                 continue
             notional[intent.symbol] = notional.get(intent.symbol, ZERO) + intent.qty * price
+        elif market.kind.value == "spot":
+            # a spot leg bought in this batch (basis) is spot the perp leg after it may hedge
+            signed = intent.qty if intent.side.value == "buy" else -intent.qty
+            hedged_spot_value += signed * price
         approved.append(intent)
         sent += 1
     return GuardResult(tuple(approved), tuple(rejections), state, state_reason, tuple(notes))

@@ -9,11 +9,12 @@ import signal
 from pathlib import Path
 
 from bot.engine import CycleOutcome, Engine
-from bot.errors import ConfigError
+from bot.errors import ConfigError, FatalExchangeError
 from bot.logging import get_logger
 from bot.settings import FileConfig, load_config_file
 
 log = get_logger("bot.runner")
+MAX_CONSECUTIVE_FAILURES = 5  # then the error propagates and a supervisor restarts the process
 
 
 class ConfigWatcher:
@@ -101,10 +102,23 @@ async def run_loop(
             loop.add_signal_handler(sig, handler)
             installed.append(sig)
     outcomes: list[CycleOutcome] = []
+    failures = 0
     try:
         while not stop.is_set() and (max_cycles is None or len(outcomes) < max_cycles):
             await maybe_reload(engine, watcher)
-            outcomes.append(await engine.run_cycle())
+            try:
+                outcomes.append(await engine.run_cycle())
+                failures = 0
+            except (FatalExchangeError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # a database hiccup must not end the daemon at once
+                failures += 1
+                log.exception(
+                    "cycle failed", error=f"{type(exc).__name__}: {exc}", consecutive=failures
+                )
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    raise
+                outcomes.append(CycleOutcome(-1, "error", {"error": str(exc)}))
             if heartbeat is not None:
                 await asyncio.to_thread(_beat, heartbeat)
             if max_cycles is not None and len(outcomes) >= max_cycles:

@@ -6,7 +6,7 @@ Each function runs inside the caller's transaction; ``bot.store.repo.Store`` own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,17 @@ async def add_fills(session: AsyncSession, dialect: str, fills: Sequence[Fill]) 
         for f in fills
     ]
     return await _insert_new(session, dialect, FillRow, "trade_id", rows)
+
+
+async def known_trade_ids(session: AsyncSession, trade_ids: Collection[str]) -> set[str]:
+    known: set[str] = set()
+    ids = sorted(set(trade_ids))
+    for start in range(0, len(ids), 500):  # stay under every driver's bound-parameter limit
+        chunk = ids[start : start + 500]
+        known.update(
+            await session.scalars(select(FillRow.trade_id).where(FillRow.trade_id.in_(chunk)))
+        )
+    return known
 
 
 async def add_funding(

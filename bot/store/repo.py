@@ -180,6 +180,11 @@ class Store:
         async with self._tx() as s:
             return await ledger.add_fills(s, self._dialect, fills)
 
+    async def known_trade_ids(self, trade_ids: Collection[str]) -> set[str]:
+        """Which of these venue trade ids are already stored (to tell new fills from re-reads)."""
+        async with self._tx() as s:
+            return await ledger.known_trade_ids(s, trade_ids)
+
     async def add_funding(self, payments: Sequence[FundingPayment]) -> int:
         """Idempotent on payment_id; returns how many payments were new."""
         async with self._tx() as s:

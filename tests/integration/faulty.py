@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import OrderAck, OrderIntent
-from bot.errors import AmbiguousSubmit
+from bot.errors import AmbiguousSubmit, OrderRejected
 from bot.exchange.port import ExchangePort
 
 
@@ -21,11 +21,26 @@ class FaultyPort:
         self.crash_before_send = 0  # next N creates die before reaching the venue
         self.crash_after_accept = 0  # next N creates reach the venue, then the process dies
         self.ambiguous_after_accept = 0  # next N creates reach the venue, then the reply is lost
+        self.reject_stops = 0  # next N stop-loss creates are refused by the venue
+        self.read_errors: dict[str, list[BaseException]] = {}  # method -> errors to raise next
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+        attr = getattr(self.inner, name)
+        if not name.startswith("fetch_"):
+            return attr
+
+        async def read(*args: Any, **kwargs: Any) -> Any:
+            pending = self.read_errors.get(name)
+            if pending:
+                raise pending.pop(0)
+            return await attr(*args, **kwargs)
+
+        return read
 
     async def create_order(self, intent: OrderIntent) -> OrderAck:
+        if self.reject_stops and intent.trigger_price is not None:
+            self.reject_stops -= 1
+            raise OrderRejected("110017 forced rejection", operation="create_order", code="110017")
         if self.crash_before_send:
             self.crash_before_send -= 1
             raise Crash("killed before send")

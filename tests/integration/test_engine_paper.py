@@ -124,7 +124,9 @@ async def test_rejected_order_is_recorded_with_the_venue_reason(tmp_path):
         await paper.close()
 
 
-async def test_strategy_failure_skips_only_its_hedge(tmp_path):
+async def test_strategy_failure_skips_only_its_hedge_and_keeps_its_share(tmp_path):
+    from bot.domain import HedgeTarget
+
     cfg = DEMO + (
         '\n[[hedges]]\nname = "broken"\nspot_asset = "ETH"\nperp = "BTC/USDT:USDT"\n'
         'strategy = "cross"\nenabled = true\n'
@@ -137,9 +139,15 @@ async def test_strategy_failure_skips_only_its_hedge(tmp_path):
     paper.engine.strategies["broken"].targets = explode  # a strategy with a bug
     try:
         outcome = await paper.cycle()
-        assert "broken" in outcome.summary["failures"]
+        assert "ZeroDivisionError" in outcome.summary["failures"]["broken"]
         pos = await positions(paper)
-        assert within_band(pos[BTC], D(-2)) and within_band(pos[ETH], D(-30))
+        assert within_band(pos[ETH], D(-30))  # an unrelated hedge goes on
+        # the BTC perp is shared with the broken hedge, whose share is unknown: not traded
+        assert BTC not in pos
+        # once its last target is known, that share stands while it is broken
+        paper.engine.previous[("broken", BTC)] = HedgeTarget("broken", BTC, D("-0.1"), "earlier")
+        await paper.cycle()
+        assert within_band((await positions(paper))[BTC], D("-2.1"))
     finally:
         await paper.close()
 
@@ -175,7 +183,7 @@ async def test_a_manual_trade_is_drift_skipped_for_a_cycle_then_rehedged(tmp_pat
             )
         )
         outcome = await paper.cycle()
-        assert "drift" in outcome.summary["failures"]["btc"]
+        assert "not trusted" in outcome.summary["failures"]["btc"]
         drift = await paper.store.events(kind="drift")
         assert drift and "BTC/USDT:USDT moved by 0.5" in drift[0].message
         assert (await positions(paper))[BTC] == D("-1.5")  # not re-hedged on untrusted state
@@ -241,19 +249,21 @@ async def test_a_fired_stop_loss_halts_until_resumed(tmp_path):
         await paper.close()
 
 
-async def test_fill_cursor_older_than_the_venue_window_is_clamped(tmp_path):
+async def test_after_a_long_absence_every_funding_payment_is_recorded(tmp_path):
     from datetime import timedelta
 
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'gap.db'}")
+    _feed, venue = _manual_venue(funding="0.0001")
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'gap.db'}", venue=venue)
     try:
         await paper.cycle()
-        await paper.cycle(advance=timedelta(hours=8))  # a funding payment sets the cursor
-        assert await paper.store.get_cursor("funding_since")
-        await paper.cycle(advance=timedelta(days=9))  # the bot was away for 9 days
-        gaps = await paper.store.events(kind="history_gap")
-        assert gaps and "older than 6 days" in gaps[0].message
-        await paper.cycle()
-        assert len(await paper.store.events(kind="history_gap")) == len(gaps)  # cursor advanced
+        await paper.cycle(advance=timedelta(hours=8))  # one settlement: the cursor is set
+        assert len(await paper.store.funding()) == 2
+        await paper.cycle(advance=timedelta(days=9))  # away for 27 settlements, more than the
+        for _ in range(3):  # venue answers at once (7 days): caught up over the next reads
+            await paper.cycle(advance=timedelta(hours=2))
+        payments = await paper.store.funding()
+        assert len(payments) == 2 * 28
+        assert all(p.amount > 0 for p in payments)
     finally:
         await paper.close()
 
@@ -274,5 +284,109 @@ async def test_cross_hedge_under_the_correlation_floor_holds_and_records_an_even
         assert outcome.summary["targets"] == {"eth-x:BTC/USDT:USDT": "-1.2"}
         held = await paper.store.events(kind="target_held")
         assert held and "held previous target: corr=" in held[0].message
+    finally:
+        await paper.close()
+
+
+async def test_a_failed_read_skips_the_cycle_and_a_fatal_one_halts(tmp_path):
+    from bot.errors import FatalExchangeError, TransientError
+
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
+    faulty = FaultyPort(paper.port)
+    paper.engine.port = faulty
+    try:
+        faulty.read_errors["fetch_positions"] = [TransientError("503", operation="fetch_positions")]
+        outcome = await paper.cycle()
+        assert outcome.outcome == "skipped" and "503" in outcome.summary["reason"]
+        assert (await paper.cycle()).outcome == "ok"
+        faulty.read_errors["fetch_balances"] = [FatalExchangeError("10003 API key is invalid.")]
+        with pytest.raises(FatalExchangeError):
+            await paper.cycle()
+        state, reason = await paper.store.trading_state()
+        assert state == TradingState.HALTED and "API key is invalid" in reason
+    finally:
+        await paper.close()
+
+
+async def test_a_refused_stop_replacement_keeps_the_old_stop(tmp_path):
+    from bot.sim.model import OrderRequest
+
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'keep.db'}")
+    faulty = FaultyPort(paper.port)
+    paper.engine.port = faulty
+    try:
+        await paper.cycle()
+        await paper.cycle()
+        # the short grows by hand, so the stop must be resized; the venue refuses the new one
+        paper.venue.place_order(
+            OrderRequest("linear", "BTCUSDT", "Sell", "Market", D("0.5"), link_id="manual-2")
+        )
+        faulty.reject_stops = 1
+        await paper.cycle()
+        stops = [
+            o for o in await faulty.fetch_open_orders(None) if o.trigger_price and o.symbol == BTC
+        ]
+        assert len(stops) == 1 and stops[0].qty == D("2")  # the old one still rests
+        rejected = await paper.store.intents(statuses=[IntentStatus.REJECTED])
+        assert rejected and rejected[0].reason == "110017 forced rejection"
+    finally:
+        await paper.close()
+
+
+async def test_a_price_jump_skips_only_that_symbol_until_confirmed(tmp_path):
+    from datetime import timedelta
+
+    feed, venue = _manual_venue()
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'jump.db'}", venue=venue)
+    try:
+        await paper.cycle()
+        await paper.cycle()
+        feed.set(venue.now + timedelta(seconds=30), "ETH", 1400)  # -53% in a minute
+        venue.deposit("BTC", D(1))  # and the BTC holding grows: that hedge must still follow
+        outcome = await paper.cycle()
+        assert "not trusted" in outcome.summary["failures"]["eth"]
+        assert within_band((await positions(paper))[BTC], D(-3))
+        assert await paper.store.events(kind="data_untrusted")
+        outcome = await paper.cycle()  # the new ETH price is confirmed: decisions resume
+        assert "eth" not in outcome.summary["failures"]
+    finally:
+        await paper.close()
+
+
+async def test_a_stop_fill_halts_once_not_again_after_resume(tmp_path):
+    from datetime import timedelta
+
+    feed, venue = _manual_venue()
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'once.db'}", venue=venue)
+    try:
+        await paper.cycle()
+        await paper.cycle()
+        feed.set(venue.now + timedelta(seconds=30), "BTC", 70000)
+        assert (await paper.cycle()).outcome == "halted"
+        await paper.store.set_trading_state(TradingState.ACTIVE, "operator resume")
+        for _ in range(3):
+            assert (await paper.cycle()).outcome == "ok"
+        assert len(await paper.store.events(kind="stop_fired")) == 1
+    finally:
+        await paper.close()
+
+
+async def test_basis_sends_both_legs_with_distinct_ids(tmp_path):
+    _feed, venue = _manual_venue(funding="0.001")  # about 110% a year: worth carrying
+    venue.deposit("USDT", D(100000))
+    cfg = (
+        '[planner]\ncooldown_seconds = 0\n[[hedges]]\nname = "carry"\nspot_asset = "ETH"\n'
+        'perp = "ETH/USDT:USDT"\nstrategy = "basis"\n[hedges.params]\nqty = "40"\n'
+    )
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'basis.db'}", venue=venue, config=cfg
+    )
+    try:
+        await paper.cycle()
+        ids = [i.client_order_id for i in await paper.store.intents(purpose=IntentPurpose.HEDGE)]
+        assert len(ids) == 2 and len(set(ids)) == 2
+        await paper.cycle()
+        assert (await positions(paper))[ETH] == D(-40)
+        assert (await paper.port.fetch_balances())["ETH"].total == D(40)
     finally:
         await paper.close()
