@@ -8,8 +8,9 @@ double a hedge. Startup runs the same reconcile as every cycle.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from decimal import Decimal
 
 from bot.cycle_memory import CycleMemory, cycle_summary
 from bot.decide import Decision, build_strategies, decide
@@ -18,19 +19,19 @@ from bot.domain import (
     IntentPurpose,
     Snapshot,
     TradingState,
-    frozen_map,
 )
 from bot.errors import FatalExchangeError, TransientError
 from bot.exchange.port import ExchangePort
-from bot.execution import ActResult, cancel_orders, send_intents
+from bot.execution import ActResult, send_intents
 from bot.history import HistoryCache
 from bot.logging import bind_cycle, get_logger
-from bot.observe import observe, read_concurrently
+from bot.observe import observe
 from bot.planner import PlannerConfig, aggregate, plan
-from bot.protect import StopPolicy, plan_stops
+from bot.protect import StopPolicy
 from bot.reconcile import ReconcileResult, ingest, resolve_intents
 from bot.risk import RiskLimits, guard, snapshot_problems
 from bot.settings import FileConfig
+from bot.stops import maintain_stops
 from bot.store.records import CycleRecord, EventRecord, TargetRecord
 from bot.store.repo import Store
 from bot.universe import hedged_spot_value, perp_symbols, spot_assets
@@ -64,6 +65,8 @@ class Engine:
         self.markets: dict = {}
         self.previous: dict[tuple[str, str], HedgeTarget] = {}
         self.memory = CycleMemory()
+        self._leverage: dict[str, Decimal] = {}
+        self._last_verdict: tuple[TradingState, str] | None = None
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -85,9 +88,15 @@ class Engine:
             self.previous[(hedge, symbol)] = HedgeTarget(
                 hedge, symbol, t.target_size, t.reason, ratio=t.ratio, details=t.details
             )
+        await self._ensure_leverage()
+
+    async def _ensure_leverage(self) -> None:
+        """Set the configured leverage on every perp not yet set (also ones a reload added)."""
+        wanted = self.config.risk.leverage
         for symbol in self.perp_symbols():
-            if symbol in self.markets:
-                await self.port.set_leverage(symbol, self.config.risk.leverage)
+            if symbol in self.markets and self._leverage.get(symbol) != wanted:
+                await self.port.set_leverage(symbol, wanted)
+                self._leverage[symbol] = wanted
 
     def perp_symbols(self) -> list[str]:
         return perp_symbols(self.strategies.values())
@@ -224,13 +233,18 @@ class Engine:
             orders_last_minute=per_minute,
             kill_switch=self.kill_switch(),
         )
-        if (verdict.state, verdict.state_reason) != (state, state_reason):
+        if verdict.state == TradingState.HALTED and state != TradingState.HALTED:
             await self.store.set_trading_state(verdict.state, verdict.state_reason)
+        # margin-driven REDUCING is this cycle's verdict, not a persisted state: it lifts by itself
+        # when the margin recovers; only HALTED waits for an operator
+        shown = (verdict.state, verdict.state_reason)
+        if shown != self._last_verdict and shown != (state, state_reason):
             events.append(
                 EventRecord(
                     "trading_state", f"{verdict.state.value}: {verdict.state_reason}", "warning", {}
                 )
             )
+        self._last_verdict = shown
         events += [
             EventRecord("strategy_skipped", f"{h}: {why}", "warning", {"hedge": h})
             for h, why in decision.failures.items()
@@ -264,6 +278,8 @@ class Engine:
         )
         for t in decision.targets:
             self.previous[(t.hedge, t.perp_symbol)] = t
+        if verdict.approved:
+            await self._ensure_leverage()
         act = await send_intents(self.port, self.store, verdict.approved, number)
         stop_act, cancelled = await self._protect(
             number, snapshot, refresh=bool(act.sent or act.unknown)
@@ -289,41 +305,16 @@ class Engine:
     async def _protect(
         self, number: int, snapshot: Snapshot, *, refresh: bool
     ) -> tuple[ActResult, int]:
-        """Match the resting stop-losses to the positions as they are after this cycle's orders."""
-        if refresh:
-            try:
-                positions, orders = await read_concurrently(
-                    self.port.fetch_positions(), self.port.fetch_open_orders(None)
-                )
-            except TransientError as exc:
-                # positions unknown: placing stops from the old ones could size them wrong; the
-                # next cycle protects from fresh ones
-                log.warning("stop-losses not updated this cycle", error=str(exc))
-                await self.store.add_event("stops_deferred", str(exc), level="warning")
-                return ActResult(), 0
-            snapshot = replace(
-                snapshot,
-                positions=frozen_map({s: p for s, p in positions.items() if p.size}),
-                open_orders=tuple(orders),
-            )
-        stops = plan_stops(
+        return await maintain_stops(
+            self.port,
+            self.store,
             snapshot,
             cycle=number,
             tag=self.tag,
             policy=self.stop_policy,
-            symbols=sorted({*self.perp_symbols(), *snapshot.positions}),
+            symbols=self.perp_symbols(),
+            refresh=refresh,
         )
-        if stops.place:
-            await self.store.add_intents(stops.place)
-        stop_act = await send_intents(self.port, self.store, stops.place, number)
-        placed = set(stop_act.sent)
-        # cancel a superseded stop only once its replacement rests: never leave a short bare
-        cancels = [
-            c
-            for c in stops.cancel
-            if not any(p.symbol == c[0] and p.client_order_id not in placed for p in stops.place)
-        ]
-        return stop_act, await cancel_orders(self.port, self.store, cancels, number)
 
     async def _skip(
         self,

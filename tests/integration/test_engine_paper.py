@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -388,5 +389,23 @@ async def test_basis_sends_both_legs_with_distinct_ids(tmp_path):
         await paper.cycle()
         assert (await positions(paper))[ETH] == D(-40)
         assert (await paper.port.fetch_balances())["ETH"].total == D(40)
+    finally:
+        await paper.close()
+
+
+async def test_margin_driven_reducing_lifts_by_itself(tmp_path):
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'red.db'}")
+    try:
+        await paper.cycle()
+        await paper.cycle()
+        paper.engine.limits = replace(paper.engine.limits, max_margin_ratio=D("0.0001"))
+        paper.venue.deposit("BTC", D(1))
+        await paper.cycle()
+        assert within_band((await positions(paper))[BTC], D(-2))  # reducing: no increase
+        assert (await paper.store.trading_state())[0] == TradingState.ACTIVE  # not persisted
+        assert await paper.store.events(kind="trading_state")
+        paper.engine.limits = replace(paper.engine.limits, max_margin_ratio=D("0.5"))
+        await paper.cycle()
+        assert within_band((await positions(paper))[BTC], D(-3))  # lifted without an operator
     finally:
         await paper.close()
