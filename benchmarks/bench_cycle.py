@@ -21,18 +21,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
-import platform
 import pstats
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import memory_probe
 import rig
+from machine import machine
 
 HEDGE_COUNTS = (1, 5, 20)
 
@@ -135,15 +133,6 @@ async def profile_section(workdir: Path, samples: int) -> None:
         await r.close()
     print(f"\ncProfile of {samples} in-process cycles, 20 hedges (cumulative):\n")
     pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
-
-
-def machine() -> str:
-    """Where and when: the load average matters, the machine may be shared."""
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, nproc={os.cpu_count()}, "
-        f"Python {platform.python_version()}, {platform.platform()}, load average {load}"
-    )
 
 
 async def main(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from machine import machine
 
 from bot.domain import (
     Balance,
@@ -148,9 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     snapshot = make_snapshot()
     print(
-        f"# bench_strategies\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python "
-        f"{platform.python_version()}, {platform.platform()}; snapshot: {BARS} hourly bars x 4 "
-        f"series, {FUNDING_RATES} funding rates x 2 perps\n"
+        f"# bench_strategies\n\n{machine()}\n\nsnapshot: {BARS} hourly bars x 4 series, "
+        f"{FUNDING_RATES} funding rates x 2 perps\n"
     )
     print("| strategy | params | calls | median ms | p95 ms | under 5 ms | decision |")
     print("|---|---|---:|---:|---:|---|---|")

@@ -164,7 +164,7 @@ def report(m: MemoryResult) -> str:
 
     lines = [
         f"**Memory over {m.cycles} steady-state in-process cycles, {HEDGES} hedges** "
-        f"(after {rig.WARMUP_CYCLES} warm-up + {SETTLE_CYCLES} settling cycles)",
+        f"(after warm-up and {SETTLE_CYCLES} settling cycles)",
         "",
         "| measure | value |",
         "|---|---:|",

@@ -58,7 +58,7 @@ BASES = (
 START = datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
 STEP = timedelta(minutes=1)
 UNPACED_BUDGET = 1_000_000  # calls per second: never binds
-WARMUP_CYCLES = 3  # hedge, protect, settle into the steady state (no orders)
+MAX_WARMUP_CYCLES = 10
 
 
 def quiet_logging() -> None:
@@ -147,13 +147,18 @@ class Rig:
         return Sample(elapsed, self.port.take(), self.store.take())
 
     async def warm_up(self, n: int) -> None:
-        for _ in range(WARMUP_CYCLES):
-            await self.cycle()
-        positions = await self.engine.port.fetch_positions()
-        for b in BASES[:n]:
-            size = positions[f"{b}/USDT:USDT"].size
-            if size != Decimal(-50):
-                raise RuntimeError(f"{b} not hedged after warm-up: {size}")
+        """Cycle until every hedge is on and a cycle sends nothing (usually 3: hedge, protect,
+        settle)."""
+        want = {f"{b}/USDT:USDT": Decimal(-50) for b in BASES[:n]}
+        outcome = None
+        for _ in range(MAX_WARMUP_CYCLES):
+            outcome = await self.cycle()
+            positions = await self.engine.port.fetch_positions()
+            hedged = {s: positions[s].size for s in want if s in positions}
+            quiet = not any(outcome.summary.get(k) for k in ("orders", "stops_placed"))
+            if hedged == want and quiet and outcome.outcome == "ok":
+                return
+        raise RuntimeError(f"no steady state after {MAX_WARMUP_CYCLES} cycles: {outcome}")
 
     async def close(self) -> None:
         for closer in reversed(self.closers):
