@@ -8,6 +8,7 @@ tests. The engine's clock is the venue's simulated time; each cycle advances it 
 from __future__ import annotations
 
 import inspect
+import itertools
 import os
 import statistics
 import time
@@ -59,6 +60,7 @@ START = datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
 STEP = timedelta(minutes=1)
 UNPACED_BUDGET = 1_000_000  # calls per second: never binds
 MAX_WARMUP_CYCLES = 10
+_RIG_IDS = itertools.count(1)
 
 
 def quiet_logging() -> None:
@@ -168,6 +170,9 @@ class Rig:
 
 
 async def _engine_rig(venue: Venue, port: Any, n: int, db: Path, closers: list[Any]) -> Rig:
+    # every rig gets a fresh database: one left by an earlier rig holds intents stamped later
+    # than this venue's clock, and the planner's cooldown would then hold those symbols
+    db = db.with_name(f"{db.stem}-{next(_RIG_IDS)}.db")
     url = f"sqlite+aiosqlite:///{db}"
     await upgrade(url)
     store = Store.from_url(url, clock=lambda: venue.now)
