@@ -86,6 +86,7 @@ class MemoryResult:
     state_before: dict[str, str] = field(default_factory=dict)
     state_after: dict[str, str] = field(default_factory=dict)
     traced: list[int] = field(default_factory=list)  # net growth after each half
+    db_growth: int = 0  # bytes on disk (database + WAL) over the untraced run
     top: list[tuple[str, int, int, int]] = field(default_factory=list)  # where, 1st, 2nd, count
 
     @property
@@ -105,7 +106,7 @@ async def measure(workdir: Path, cycles: int) -> MemoryResult:
             await r.timed_cycle()
         gc.collect()
         out = MemoryResult(cycles, state_before=engine_state(r))
-        rss0, peak0, sql0 = rss_bytes(), peak_rss_bytes(), sqlite_heap()
+        rss0, peak0, sql0, db0 = rss_bytes(), peak_rss_bytes(), sqlite_heap(), await r.db_bytes()
         quarter = max(1, cycles // 4)
         for i in range(cycles):
             await r.timed_cycle()
@@ -115,6 +116,7 @@ async def measure(workdir: Path, cycles: int) -> MemoryResult:
                 heap = sqlite_heap()
                 out.sqlite.append(None if heap is None or sql0 is None else heap - sql0)
         out.peak_growth = peak_rss_bytes() - peak0
+        out.db_growth = await r.db_bytes() - db0
         out.state_after = engine_state(r)
         await _traced_run(r, cycles, out)
         return out
@@ -171,6 +173,8 @@ def report(m: MemoryResult) -> str:
         f"| RSS growth at 1/4, 1/2, 3/4, end (after gc) | {mb(list(m.rss))} |",
         f"| of which SQLite heap (sqlite3_memory_used) | {mb(m.sqlite)} |",
         f"| peak RSS growth | {m.peak_growth / MB:+.2f} MB |",
+        f"| database file (WAL checkpointed) | {m.db_growth / MB:+.2f} MB, "
+        f"{m.db_growth / m.cycles / 1024:.1f} KiB per cycle |",
         f"| tracemalloc net growth, next {m.cycles} cycles: 1st half, whole | "
         f"{m.traced[0] / 1024:+.1f} KiB, {m.traced[-1] / 1024:+.1f} KiB |",
     ]

@@ -131,6 +131,14 @@ class Rig:
     store: Timed
     closers: list[Any] = field(default_factory=list)
     sim: RunningSimulator | None = None
+    db: Path | None = None
+
+    async def db_bytes(self) -> int:
+        """The SQLite database file once its write-ahead log is checkpointed into it."""
+        assert self.db is not None
+        async with self.store._inner.engine.begin() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return self.db.stat().st_size
 
     async def cycle(self) -> CycleOutcome:
         self.venue.advance_to(self.venue.now + STEP)
@@ -186,7 +194,7 @@ async def _engine_rig(venue: Venue, port: Any, n: int, db: Path, closers: list[A
         tag="b001",
     )
     await engine.start()
-    return Rig(venue, engine, timed_port, timed_store, closers)
+    return Rig(venue, engine, timed_port, timed_store, closers, db=db)
 
 
 async def inprocess_rig(n: int, workdir: Path) -> Rig:
