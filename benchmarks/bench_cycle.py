@@ -47,7 +47,9 @@ async def latency_section(
             if r.sim is not None:
                 r.sim.front.requests.clear()
             port_before, store_before = dict(r.port.by_method), dict(r.store.by_method)
+            db_before = await r.db_bytes()
             taken = [await r.timed_cycle() for _ in range(samples)]
+            db_growth = await r.db_bytes() - db_before
             row: dict[str, Any] = {
                 "hedges": n,
                 "cycles": samples,
@@ -57,6 +59,7 @@ async def latency_section(
                 "rest": rig.ms([s.total - s.venue - s.store for s in taken]),
                 "port_methods": per_cycle_ms(r.port.by_method, port_before, samples),
                 "store_methods": per_cycle_ms(r.store.by_method, store_before, samples),
+                "db_kib": db_growth / samples / 1024,
             }
             if with_requests and r.sim is not None:
                 row["requests"] = rig.requests_per_cycle(r.sim.front.requests, samples)
@@ -75,6 +78,7 @@ def latency_table(title: str, rows: list[dict[str, Any]], http: bool = False) ->
     concurrent reads overlap, so only the store (awaited one call at a time) is split out."""
     head = "| hedges | cycles | median ms | p95 ms | mean ms |"
     head += " store | requests/cycle |" if http else " port (venue) | store | rest (bot) |"
+    head += " DB KiB/cycle |"
     lines = [f"**{title}**", "", head, "|" + "---:|" * (head.count("|") - 1)]
     for row in rows:
         t = row["total"]
@@ -87,7 +91,7 @@ def latency_table(title: str, rows: list[dict[str, Any]], http: bool = False) ->
                 f" {row['venue']['mean']:.1f} | {row['store']['mean']:.1f} |"
                 f" {row['rest']['mean']:.1f} |"
             )
-        lines.append(line)
+        lines.append(line + f" {row['db_kib']:.1f} |")
     return "\n".join(lines)
 
 
