@@ -1,7 +1,7 @@
 """Cycle latency, requests per cycle and memory of the engine in its steady state.
 
     .venv/bin/python benchmarks/bench_cycle.py [--cycles N] [--samples N] [--http-samples N]
-                                               [--profile]
+                                               [--sections memory,inprocess,http] [--profile]
 
 Steady state: N direct hedges (1, 5, 20; 50 of each coin, 100 000 USDT) already hedged and
 protected, so a cycle observes, reconciles, decides and records but sends no order. The venue
@@ -14,6 +14,7 @@ Sections, in this order (memory first, so its peak RSS is not raised by the othe
   (the simulated venue), in the store (SQLite) and the rest (the bot's own work);
 - HTTP latency: ``--http-samples`` (20) cycles per hedge count through ccxt against the
   simulator, with ccxt's rate limiter on (the default) and off, and the requests per cycle.
+Then a table of the targets (benchmarks/RESULTS.md states them) and whether they are met.
 """
 
 from __future__ import annotations
