@@ -165,7 +165,10 @@ def _plan_symbol(
     current = current_size(tgt, snapshot)
     if within_band(current, tgt.size, config.rebalance_band):
         return Skip(symbol, "within rebalance band")
-    if last_at is not None and (snapshot.ts - last_at).total_seconds() < config.cooldown_seconds:
+    # a clock that stepped back (or a database moved between hosts) gives a negative elapsed time:
+    # that is no reason to wait, so only a recent order in the past starts a cooldown
+    elapsed = (snapshot.ts - last_at).total_seconds() if last_at is not None else None
+    if elapsed is not None and 0 <= elapsed < config.cooldown_seconds:
         return Skip(symbol, "cooldown")
     delta = tgt.size - current
     side = Side.BUY if delta > 0 else Side.SELL

@@ -122,9 +122,12 @@ class MarketData:
         )
 
     def _day_stats(self, spec: MarketSpec, now: datetime) -> tuple[Decimal, ...]:
+        # 24 h figures are informational (no decision reads them) and cost a day of bars to build:
+        # recompute them once per simulated hour, not on every tick of the clock
         key = (spec.category, spec.symbol)
+        hour = now.replace(minute=0, second=0, microsecond=0)
         cached = self._stats.get(key)
-        if cached is not None and cached[0] == now:
+        if cached is not None and cached[0] == hour:
             return cached[1]
         res = self.feed.resolution
         tf = timedelta(hours=1) if timedelta(hours=1) % res == timedelta(0) else res
@@ -142,7 +145,7 @@ class MarketData:
                 sum((b.volume for b in bars), Decimal(0)),
                 turnover.quantize(Decimal("0.0001")),
             )
-        self._stats[key] = (now, stats)
+        self._stats[key] = (hour, stats)
         return stats
 
     def klines(

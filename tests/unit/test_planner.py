@@ -111,3 +111,11 @@ def test_helpers():
     assert within_band(D("-1.99"), D("-2"), D("0.01"))
     assert not within_band(D("-1.97"), D("-2"), D("0.01"))
     assert within_band(D(0), D(0), D("0.5"))
+
+
+def test_a_last_order_in_the_future_does_not_block_forever():
+    snap = snapshot(spot={"BTC": "2"})
+    result = _plan(
+        snap, [HedgeTarget("btc", BTC, D("-2"), "r")], last_order_at={BTC: T0 + timedelta(hours=1)}
+    )
+    assert len(result.intents) == 1
