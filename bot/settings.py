@@ -22,7 +22,12 @@ class RuntimeSettings(BaseSettings):
     """Process-level settings. Secrets are SecretStr, so they never print."""
 
     model_config = SettingsConfigDict(
-        env_prefix="HEDGEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="HEDGEBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # `HEDGEBOT_CONFIG=` (as docker-compose and .env.example write it) means "not set"
+        env_ignore_empty=True,
     )
 
     mode: Literal["paper", "testnet", "live"] = "paper"

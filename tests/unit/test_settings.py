@@ -160,3 +160,31 @@ def test_portfolio_needs_no_spot_asset_or_perp():
         'assets=["BTC","ETH"]\nperps=["BTC/USDT:USDT"]\n'
     )
     assert parse_config(text).hedges[0].strategy == "portfolio"
+
+
+def test_empty_variables_mean_unset_as_compose_and_env_example_write_them(monkeypatch):
+    for name in (
+        "HEDGEBOT_CONFIG",
+        "HEDGEBOT_VENUE_URL",
+        "HEDGEBOT_API_KEY",
+        "HEDGEBOT_API_SECRET",
+        "HEDGEBOT_KILL_SWITCH_FILE",
+    ):
+        monkeypatch.setenv(name, "")
+    rt = load_runtime()
+    assert rt.config is None and rt.venue_url is None and rt.api_key is None
+    assert rt.kill_switch_file is None
+
+
+def test_env_example_as_a_dotenv_file_loads(tmp_path, monkeypatch):
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copy(root / ".env.example", tmp_path / ".env")
+    monkeypatch.chdir(tmp_path)
+    for key in list(__import__("os").environ):
+        if key.startswith("HEDGEBOT_"):
+            monkeypatch.delenv(key)
+    rt = load_runtime()
+    assert rt.mode == "paper" and rt.config is None and rt.venue_url is None
+    assert load_config_file(rt.config).hedges  # the embedded demo
