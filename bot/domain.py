@@ -307,3 +307,16 @@ class Rejection:
     client_order_id: str | None = None
     side: Side | None = None
     qty: Decimal | None = None
+
+    @classmethod
+    def of(cls, intent: OrderIntent, source: str, reason: str) -> Rejection:
+        """The denial of one intent, by our guards ("risk") or by the venue ("venue")."""
+        return cls(
+            intent.hedge,
+            intent.symbol,
+            source,
+            reason,
+            intent.client_order_id,
+            side=intent.side,
+            qty=intent.qty,
+        )

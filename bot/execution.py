@@ -87,17 +87,7 @@ async def _rejected(
 ) -> None:
     """Store the venue's refusal with its reason (the store adds the rejection row)."""
     await store.update_intent(intent.client_order_id, IntentStatus.REJECTED, reason=reason)
-    result.rejected.append(
-        Rejection(
-            intent.hedge,
-            intent.symbol,
-            "venue",
-            reason,
-            intent.client_order_id,
-            side=intent.side,
-            qty=intent.qty,
-        )
-    )
+    result.rejected.append(Rejection.of(intent, "venue", reason))
     await store.add_event(
         "order_rejected",
         reason,

@@ -97,17 +97,7 @@ def guard(
     notes: list[str] = []
 
     def deny(intent: OrderIntent, reason: str) -> None:
-        rejections.append(
-            Rejection(
-                intent.hedge,
-                intent.symbol,
-                "risk",
-                reason,
-                intent.client_order_id,
-                side=intent.side,
-                qty=intent.qty,
-            )
-        )
+        rejections.append(Rejection.of(intent, "risk", reason))
 
     if kill_switch and state != TradingState.HALTED:
         state, state_reason = TradingState.HALTED, "kill switch engaged"

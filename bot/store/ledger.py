@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,8 @@ from bot.store import orders
 from bot.store.models import BarRow, FillRow, FundingRow
 from bot.store.records import StoredFill
 from bot.store.upsert import insert_for
+
+_Row = TypeVar("_Row", FillRow, FundingRow)
 
 # keeps one statement's bound parameters under SQLite's and asyncpg's limits
 _CHUNK = 500
@@ -98,17 +100,29 @@ async def _insert_new(
     return added
 
 
+async def _recent(
+    session: AsyncSession,
+    model: type[_Row],
+    *,
+    symbol: str | None,
+    since: datetime | None,
+    limit: int | None,
+) -> list[_Row]:
+    """Rows of a timestamped ledger table, oldest first; ``limit`` keeps the most recent."""
+    stmt = select(model)
+    if symbol is not None:
+        stmt = stmt.where(model.symbol == symbol)
+    if since is not None:
+        stmt = stmt.where(model.ts >= since)
+    if limit is not None:
+        stmt = stmt.order_by(model.ts.desc(), model.id.desc()).limit(limit)
+    return sorted(await session.scalars(stmt), key=lambda r: (r.ts, r.id))
+
+
 async def fills(
     session: AsyncSession, *, symbol: str | None, since: datetime | None, limit: int | None
 ) -> list[StoredFill]:
-    stmt = select(FillRow)
-    if symbol is not None:
-        stmt = stmt.where(FillRow.symbol == symbol)
-    if since is not None:
-        stmt = stmt.where(FillRow.ts >= since)
-    if limit is not None:
-        stmt = stmt.order_by(FillRow.ts.desc(), FillRow.id.desc()).limit(limit)
-    rows = sorted(await session.scalars(stmt), key=lambda r: (r.ts, r.id))
+    rows = await _recent(session, FillRow, symbol=symbol, since=since, limit=limit)
     return [
         StoredFill(
             id=r.id,
@@ -131,14 +145,7 @@ async def fills(
 async def funding(
     session: AsyncSession, *, symbol: str | None, since: datetime | None, limit: int | None
 ) -> list[FundingPayment]:
-    stmt = select(FundingRow)
-    if symbol is not None:
-        stmt = stmt.where(FundingRow.symbol == symbol)
-    if since is not None:
-        stmt = stmt.where(FundingRow.ts >= since)
-    if limit is not None:
-        stmt = stmt.order_by(FundingRow.ts.desc(), FundingRow.id.desc()).limit(limit)
-    rows = sorted(await session.scalars(stmt), key=lambda r: (r.ts, r.id))
+    rows = await _recent(session, FundingRow, symbol=symbol, since=since, limit=limit)
     return [
         FundingPayment(
             payment_id=r.payment_id,
