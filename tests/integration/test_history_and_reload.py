@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal as D
+from itertools import pairwise
 
 from bot.domain import IntentPurpose
 from bot.history import HistoryCache
@@ -53,6 +54,68 @@ async def test_history_is_cached_and_fetched_incrementally(store):
     fresh = CountingOhlcv(port.inner)
     again = (await HistoryCache(fresh, store).bars(need, venue.now))[f"{BTC}|1h"]
     assert again == newer and fresh.calls == []
+
+
+class CountingFunding:
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls: list[tuple] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def fetch_funding_rate_history(self, symbol, since, limit):
+        self.calls.append((symbol, since, limit))
+        return await self.inner.fetch_funding_rate_history(symbol, since, limit)
+
+
+async def test_two_needs_on_one_series_get_the_largest_count(store):
+    """A dynamic (721 bars) beside a cross (169) on the same perp: both get what they need, in
+    either order of arrival, and the deeper need back-fills only the older bars, once."""
+    from bot.exchange.inprocess import InProcessExchange
+
+    venue = make_venue()
+    port = CountingOhlcv(InProcessExchange(venue))
+    cache = HistoryCache(port, store)
+    got = await cache.bars([(BTC, "1h", 169), (BTC, "1h", 721)], venue.now)
+    assert len(got[f"{BTC}|1h"]) == 721
+
+    # the other order: a cross first, then a dynamic added by a reload
+    other = CountingOhlcv(InProcessExchange(make_venue()))
+    cache = HistoryCache(other, None)
+    assert len((await cache.bars([(ETH, "1h", 169)], venue.now))[f"{ETH}|1h"]) == 169
+    known = (await cache.bars([(ETH, "1h", 169)], venue.now))[f"{ETH}|1h"]
+    deep = (await cache.bars([(ETH, "1h", 169), (ETH, "1h", 721)], venue.now))[f"{ETH}|1h"]
+    assert len(deep) == 721 and deep[-169:] == known
+    times = [b.ts for b in deep]
+    assert all(b - a == timedelta(hours=1) for a, b in pairwise(times))
+    calls = len(other.calls)
+    again = (await cache.bars([(ETH, "1h", 169), (ETH, "1h", 721)], venue.now))[f"{ETH}|1h"]
+    assert again == deep and len(other.calls) == calls
+
+
+async def test_funding_history_is_fetched_after_the_next_settlement_not_every_cycle():
+    from bot.exchange.inprocess import InProcessExchange
+
+    venue = make_venue()
+    port = CountingFunding(InProcessExchange(venue))
+    cache = HistoryCache(port, None)
+    first = (await cache.funding([(BTC, 9)], venue.now))[BTC]
+    assert len(first) == 9 and len(port.calls) == 1
+    settled = first[-1].next_funding_time
+    assert settled is not None
+    due = settled + timedelta(hours=first[-1].interval_hours)
+    # cycles every minute until just before the next settlement: no request
+    while venue.now + timedelta(minutes=1) < due:
+        venue.advance_to(min(due - timedelta(seconds=1), venue.now + timedelta(minutes=20)))
+        assert (await cache.funding([(BTC, 9)], venue.now))[BTC] == first
+    assert len(port.calls) == 1
+    venue.advance_to(due + timedelta(minutes=1))
+    later = (await cache.funding([(BTC, 9)], venue.now))[BTC]
+    assert len(port.calls) == 2
+    assert later[-1].next_funding_time == due and later[:-1] == first[1:]
+    # a basis (3) beside a funding (9) hedge on the same perp: both read the 9
+    assert len((await cache.funding([(BTC, 3), (BTC, 9)], venue.now))[BTC]) == 9
 
 
 async def test_disable_close_and_invalid_reload(tmp_path):
