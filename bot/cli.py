@@ -2,13 +2,16 @@
 
 Exit codes: 0 success, 1 other errors (e.g. the venue unreachable at start-up), 2 invalid
 configuration (one line per problem, naming the key), 3 fatal venue error (bad keys, unknown
-symbol: the bot halts with a persisted reason).
+symbol: the bot halts with a persisted reason), 4 database missing, unreadable, corrupt or
+unreachable, 5 another daemon already runs on this database. Errors print one line; the traceback
+goes to the debug log (HEDGEBOT_LOG_LEVEL=debug).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -18,13 +21,18 @@ from typing import Any, TypeVar
 import click
 
 from bot.errors import ConfigError, FatalExchangeError, HedgebotError
-from bot.logging import REDACTOR, configure_logging
+from bot.logging import REDACTOR, configure_logging, get_logger
 from bot.review.render import FORMATS, render
 from bot.settings import RuntimeSettings, load_config_file, load_runtime, refuse_live_without_opt_in
+from bot.store.db import DatabaseUnavailable
+from bot.store.lock import AlreadyRunning
 
 T = TypeVar("T")
 EXIT_CONFIG = 2
 EXIT_FATAL = 3
+EXIT_DATABASE = 4
+EXIT_LOCKED = 5
+DEBUG_HINT = "traceback with HEDGEBOT_LOG_LEVEL=debug"
 
 
 def _fail_config(exc: ConfigError) -> None:
@@ -32,6 +40,14 @@ def _fail_config(exc: ConfigError) -> None:
     for line in exc.problems:
         click.echo(f"  {REDACTOR.scrub(line)}", err=True)
     sys.exit(EXIT_CONFIG)
+
+
+def _fail(line: str, code: int) -> None:
+    if sys.exc_info()[0] is not None:
+        get_logger("bot.cli").debug("error details", exc_info=True)
+    first = REDACTOR.scrub(line).strip().splitlines()
+    click.echo(first[0] if first else line, err=True)
+    sys.exit(code)
 
 
 def handles_errors(fn: Callable[..., T]) -> Callable[..., T]:
@@ -42,11 +58,19 @@ def handles_errors(fn: Callable[..., T]) -> Callable[..., T]:
         except ConfigError as exc:
             _fail_config(exc)
         except FatalExchangeError as exc:
-            click.echo(f"fatal venue error, trading halted: {REDACTOR.scrub(str(exc))}", err=True)
-            sys.exit(EXIT_FATAL)
+            _fail(f"fatal venue error, trading halted: {exc}", EXIT_FATAL)
+        except DatabaseUnavailable as exc:
+            _fail(f"database error: {exc}", EXIT_DATABASE)
+        except AlreadyRunning as exc:
+            _fail(str(exc), EXIT_LOCKED)
         except HedgebotError as exc:  # e.g. the venue unreachable at start-up, after retries
-            click.echo(f"error: {REDACTOR.scrub(str(exc))}", err=True)
-            sys.exit(1)
+            _fail(f"error: {exc}", 1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:  # a bug or an unforeseen failure: one line, the rest to debug
+            _fail(f"unexpected error: {type(exc).__name__}: {exc} ({DEBUG_HINT})", 1)
         raise AssertionError("unreachable")
 
     return wrapper
@@ -84,6 +108,9 @@ format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), defa
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """hedgebot keeps spot holdings hedged with short perpetual futures."""
+    # until the settings are read: stderr, and debug only when asked (error tracebacks go there)
+    level = os.environ.get("HEDGEBOT_LOG_LEVEL", "info").lower()
+    configure_logging(level=level if level in ("debug", "info", "warning", "error") else "info")
 
 
 @main.command()
@@ -125,11 +152,26 @@ async def _daemon(
     runtime: RuntimeSettings, file_config: Any, max_cycles: int | None, interval: float | None
 ) -> None:
     from bot.app import build_app
-    from bot.logging import get_logger
-    from bot.runner import ConfigWatcher, run_loop
+    from bot.store.lock import instance_lock
+    from bot.store.migrate import probe
 
     log = get_logger("bot.cli")
-    app = await build_app(runtime, file_config)
+    async with instance_lock(runtime.database_url):
+        await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
+        app = await build_app(runtime, file_config)
+        await _serve(app, runtime, file_config, max_cycles, interval, log)
+
+
+async def _serve(
+    app: Any,
+    runtime: RuntimeSettings,
+    file_config: Any,
+    max_cycles: int | None,
+    interval: float | None,
+    log: Any,
+) -> None:
+    from bot.runner import ConfigWatcher, run_loop
+
     try:
         log.info(
             "hedgebot started",
@@ -185,30 +227,27 @@ def db_upgrade() -> None:
 
 
 def _with_store(fn: Callable[[Any], Awaitable[T]]) -> T:
-    from bot.app import open_store
+    """Run ``fn`` on the configured database, which must already exist: review and operator
+    commands never create one (a mistyped path would otherwise look like an empty account)."""
+    from bot.store.migrate import head_revision, probe
+    from bot.store.repo import Store
 
     runtime = _runtime(None)
 
     async def go() -> T:
-        store = await open_store(runtime)
+        current = await probe(runtime.database_url, must_exist=True)
+        if current != head_revision():
+            raise DatabaseUnavailable(
+                f"schema at revision {current}, this version needs {head_revision()}: "
+                "run `hedgebot db upgrade`"
+            )
+        store = Store.from_url(runtime.database_url)
         try:
             return await fn(store)
         finally:
             await store.close()
 
     return _run(go())
-
-
-@main.command()
-@format_option
-@click.option("--limit", type=click.IntRange(min=1), default=50)
-@handles_errors
-def trades(fmt: str, limit: int) -> None:
-    """Fills recorded in the database, newest first."""
-    from bot.review.queries import trades_rows
-
-    rows = _with_store(lambda store: trades_rows(store, limit))
-    click.echo(render(rows, fmt))
 
 
 @main.command()
@@ -320,9 +359,11 @@ def strategies_cmd(fmt: str) -> None:
         click.echo(f"{name}: NOT LOADED: {why}", err=True)
 
 
+from bot.cli_list import register as register_listings  # noqa: E402
 from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`
 
 main.add_command(sim)
+register_listings(main)
 
 if __name__ == "__main__":
     main()

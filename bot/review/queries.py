@@ -1,29 +1,10 @@
-"""Read-only views over the database for `hedgebot trades` and `hedgebot status`."""
+"""Read-only views over the database for `hedgebot status` (listings: ``listing.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.store.repo import Store
-
-
-async def trades_rows(store: Store, limit: int) -> list[dict[str, Any]]:
-    fills = await store.fills(limit=limit)
-    return [
-        {
-            "time": f.ts,
-            "symbol": f.symbol,
-            "side": f.side.value,
-            "qty": f.qty,
-            "price": f.price,
-            "fee": f.fee,
-            "fee_asset": f.fee_asset,
-            "hedge": f.hedge or "",
-            "client_order_id": f.client_order_id or "",
-            "trade_id": f.trade_id,
-        }
-        for f in fills
-    ]
 
 
 async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:

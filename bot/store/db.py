@@ -7,8 +7,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from bot.errors import ConfigError, HedgebotError
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/hedgebot.db"
 
@@ -17,6 +20,48 @@ _ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
+
+
+class DatabaseUnavailable(HedgebotError):
+    """The database is missing, unreadable, corrupt or unreachable: one line, naming it."""
+
+
+def parse_url(url: str | URL) -> URL:
+    """The URL, or a ConfigError naming HEDGEBOT_DATABASE_URL (never echoing a password)."""
+    try:
+        parsed = normalize_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            [
+                "HEDGEBOT_DATABASE_URL: not a database URL; use "
+                "sqlite+aiosqlite:///path/to/hedgebot.db or "
+                "postgresql+asyncpg://user:password@host:5432/db"
+            ]
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            [
+                f"HEDGEBOT_DATABASE_URL: unsupported database {parsed.get_backend_name()!r} "
+                "(use sqlite or postgresql)"
+            ]
+        )
+    return parsed
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The absolute path of a SQLite database file; None for memory, URIs and Postgres."""
+    if url.get_backend_name() != "sqlite" or is_sqlite_memory(url) or url.database is None:
+        return None
+    if url.database.startswith("file:"):
+        return None
+    return Path(url.database).expanduser().resolve()
+
+
+def describe(url: str | URL) -> str:
+    """How to name the database to a person: the file's absolute path, or the URL sans password."""
+    parsed = parse_url(url)
+    path = sqlite_file(parsed)
+    return str(path) if path else parsed.render_as_string(hide_password=True)
 
 
 def normalize_url(url: str | URL) -> URL:

@@ -15,7 +15,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 import migrations
-from bot.store.db import make_engine, normalize_url
+from bot.logging import REDACTOR, get_logger
+from bot.store.db import (
+    DatabaseUnavailable,
+    describe,
+    make_engine,
+    normalize_url,
+    parse_url,
+    sqlite_file,
+)
 
 Action = Callable[[Connection, Config], None]
 
@@ -81,3 +89,47 @@ async def _run(url: str, action: Action) -> None:
 def _with_connection(conn: Connection, cfg: Config, action: Action) -> None:
     cfg.attributes["connection"] = conn  # env.py reuses it instead of opening its own engine
     action(conn, cfg)
+
+
+async def probe(url: str, *, must_exist: bool) -> str | None:
+    """The database's revision, read without creating anything when ``must_exist``. Anything that
+    keeps it from being opened becomes one DatabaseUnavailable line naming it and the remedy."""
+    parsed = parse_url(url)
+    where = describe(parsed)
+    path = sqlite_file(parsed)
+    if must_exist and path is not None and not path.is_file():
+        raise DatabaseUnavailable(
+            f"no database at {where}: start the bot there first (`hedgebot run`), or point "
+            "HEDGEBOT_DATABASE_URL at its database (e.g. sqlite+aiosqlite:////abs/path/hedgebot.db)"
+        )
+    try:
+        current = await current_revision(url)
+    except Exception as exc:  # any failure here means "cannot open": say which file and why
+        get_logger("bot.store").debug("database probe failed", exc_info=True)
+        raise DatabaseUnavailable(
+            f"database {where} cannot be opened: {_cause(exc)}; " + _remedy(path is not None)
+        ) from None
+    if must_exist and current is None:
+        raise DatabaseUnavailable(
+            f"{where} holds no hedgebot schema: run `hedgebot run` (or `hedgebot db upgrade`) "
+            "first, or point HEDGEBOT_DATABASE_URL at the bot's database"
+        )
+    return current
+
+
+def _cause(exc: BaseException) -> str:
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
+    return REDACTOR.scrub(text)
+
+
+def _remedy(is_file: bool) -> str:
+    if is_file:
+        return (
+            "restore it from a backup, or move it aside to start a new one "
+            "(`hedgebot run` creates it)"
+        )
+    return (
+        "check that the server is up and that HEDGEBOT_DATABASE_URL (host, port, user, "
+        "password, database) is right"
+    )

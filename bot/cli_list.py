@@ -1,0 +1,79 @@
+"""`hedgebot events|orders|fills|funding|rejections`: filtered listings of what the bot recorded.
+
+Read-only: the database must exist (see ``bot.cli._with_store``). Newest first; amounts print
+exactly as stored (Decimal text, never a float), times in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from bot.review.listing import Filters, listing, parse_when
+from bot.review.render import FORMATS, render
+
+HELP = {
+    "events": "Events (halts, reloads, skipped data, risk notes), newest first.",
+    "orders": "Order intents with their status and the venue's reason, newest first.",
+    "fills": "Fills recorded from the venue, newest first (`trades` is an alias).",
+    "funding": "Funding payments (positive: received), newest first.",
+    "rejections": "Orders refused by a risk guard or by the venue, with the reason, newest first.",
+}
+
+
+def _when(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--since", callback=_when, help="From this UTC time (2024-05-01, 2h, 7d)."),
+        click.option("--until", callback=_when, help="Before this UTC time (same forms)."),
+        click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT:USDT."),
+        click.option("--hedge", default=None, help="Only this hedge (by name)."),
+        click.option(
+            "--limit",
+            type=click.IntRange(min=0),
+            default=50,
+            show_default=True,
+            help="At most N rows (0: all).",
+        ),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table"),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def make_command(name: str) -> click.Command:
+    from bot.cli import _with_store, handles_errors
+
+    @_options
+    @handles_errors
+    def command(
+        since: datetime | None,
+        until: datetime | None,
+        symbol: str | None,
+        hedge: str | None,
+        limit: int,
+        fmt: str,
+    ) -> None:
+        f = Filters(since, until, symbol, hedge, limit or None)
+        rows = _with_store(lambda store: listing(store, name, f))
+        click.echo(render(rows, fmt))
+
+    return click.command(name, help=HELP[name])(command)
+
+
+def register(group: click.Group) -> None:
+    for name in HELP:
+        group.add_command(make_command(name))
+    group.add_command(make_command("fills"), "trades")

@@ -1,0 +1,200 @@
+"""Filtered listings for `hedgebot events|orders|fills|funding|rejections`.
+
+Each listing reads the tables directly (read-only), newest first; amounts stay Decimal as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.models import EventRow, FillRow, FundingRow, IntentRow, RejectionRow, TargetRow
+from bot.store.repo import Store
+
+_AGO = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(text: str, now: datetime | None = None) -> datetime:
+    """An ISO date or datetime (UTC when no zone is given) or an age such as `2h`, `7d`."""
+    text = text.strip()
+    match = _AGO.match(text)
+    if match:
+        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return (now or datetime.now(UTC)) - delta
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: use 2024-05-01, 2024-05-01T12:00, or an age like 2h or 7d"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime | None = None
+    until: datetime | None = None
+    symbol: str | None = None
+    hedge: str | None = None
+    limit: int | None = 50
+
+
+def _window(stmt: Any, column: Any, f: Filters) -> Any:
+    if f.since is not None:
+        stmt = stmt.where(column >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(column < f.until)
+    return stmt.order_by(column.desc())
+
+
+def _limited(stmt: Any, f: Filters) -> Any:
+    return stmt if f.limit is None else stmt.limit(f.limit)
+
+
+async def _hedge_symbols(s: AsyncSession, hedge: str) -> set[str]:
+    """Perps a hedge trades: funding is per symbol, so --hedge selects its symbols."""
+    rows = await s.scalars(select(IntentRow.symbol).where(IntentRow.hedge == hedge).distinct())
+    targets = await s.scalars(select(TargetRow.symbol).where(TargetRow.hedge == hedge).distinct())
+    return set(rows) | set(targets)
+
+
+async def fills(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
+    stmt = _window(select(FillRow), FillRow.ts, f).order_by(FillRow.id.desc())
+    if f.symbol:
+        stmt = stmt.where(FillRow.symbol == f.symbol)
+    if f.hedge:
+        stmt = stmt.where(FillRow.hedge == f.hedge)
+    return [
+        {
+            "time": r.ts,
+            "symbol": r.symbol,
+            "side": r.side,
+            "qty": r.qty,
+            "price": r.price,
+            "fee": r.fee,
+            "fee_asset": r.fee_asset,
+            "hedge": r.hedge or "",
+            "client_order_id": r.client_order_id or "",
+            "trade_id": r.trade_id,
+        }
+        for r in await s.scalars(_limited(stmt, f))
+    ]
+
+
+async def orders(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
+    stmt = _window(select(IntentRow), IntentRow.created_at, f).order_by(IntentRow.id.desc())
+    if f.symbol:
+        stmt = stmt.where(IntentRow.symbol == f.symbol)
+    if f.hedge:
+        stmt = stmt.where(IntentRow.hedge == f.hedge)
+    return [
+        {
+            "created": r.created_at,
+            "updated": r.updated_at,
+            "cycle": r.cycle,
+            "hedge": r.hedge,
+            "symbol": r.symbol,
+            "side": r.side,
+            "kind": r.kind,
+            "purpose": r.purpose,
+            "qty": r.qty,
+            "trigger_price": r.trigger_price,
+            "reduce_only": r.reduce_only,
+            "status": r.status,
+            "filled_qty": r.filled_qty,
+            "avg_price": r.avg_price,
+            "client_order_id": r.client_order_id,
+            "venue_order_id": r.venue_order_id or "",
+            "venue_reason": r.reason or "",
+        }
+        for r in await s.scalars(_limited(stmt, f))
+    ]
+
+
+async def funding(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
+    stmt = _window(select(FundingRow), FundingRow.ts, f).order_by(FundingRow.id.desc())
+    if f.symbol:
+        stmt = stmt.where(FundingRow.symbol == f.symbol)
+    if f.hedge:
+        stmt = stmt.where(FundingRow.symbol.in_(await _hedge_symbols(s, f.hedge)))
+    return [
+        {
+            "time": r.ts,
+            "symbol": r.symbol,
+            "amount": r.amount,
+            "rate": r.rate,
+            "position_size": r.position_size,
+            "payment_id": r.payment_id,
+        }
+        for r in await s.scalars(_limited(stmt, f))
+    ]
+
+
+async def rejections(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
+    stmt = _window(select(RejectionRow), RejectionRow.created_at, f).order_by(
+        RejectionRow.id.desc()
+    )
+    if f.symbol:
+        stmt = stmt.where(RejectionRow.symbol == f.symbol)
+    if f.hedge:
+        stmt = stmt.where(RejectionRow.hedge == f.hedge)
+    return [
+        {
+            "time": r.created_at,
+            "cycle": r.cycle,
+            "hedge": r.hedge,
+            "symbol": r.symbol,
+            "source": r.source,
+            "side": r.side or "",
+            "qty": r.qty,
+            "client_order_id": r.client_order_id or "",
+            "reason": r.reason,
+        }
+        for r in await s.scalars(_limited(stmt, f))
+    ]
+
+
+def _event_matches(data: dict[str, Any], f: Filters) -> bool:
+    if f.symbol and data.get("symbol") != f.symbol:
+        return False
+    return not (f.hedge and data.get("hedge") != f.hedge)
+
+
+async def events(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
+    stmt = _window(select(EventRow), EventRow.ts, f).order_by(EventRow.id.desc())
+    # symbol and hedge live in the event's JSON data (text on both databases): filter here
+    if not (f.symbol or f.hedge):
+        stmt = _limited(stmt, f)
+    found = [r for r in await s.scalars(stmt) if _event_matches(r.data or {}, f)]
+    return [
+        {
+            "time": r.ts,
+            "cycle": r.cycle,
+            "level": r.level,
+            "kind": r.kind,
+            "message": r.message,
+        }
+        for r in (found if f.limit is None else found[: f.limit])
+    ]
+
+
+Listing = Callable[[AsyncSession, Filters], Awaitable[list[dict[str, Any]]]]
+LISTINGS: dict[str, Listing] = {
+    "events": events,
+    "orders": orders,
+    "fills": fills,
+    "funding": funding,
+    "rejections": rejections,
+}
+
+
+async def listing(store: Store, name: str, f: Filters) -> list[dict[str, Any]]:
+    async with AsyncSession(store.engine) as session:
+        return await LISTINGS[name](session, f)
