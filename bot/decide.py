@@ -68,7 +68,7 @@ def _decide_one(
 ) -> str | None:
     """Append the hedge's targets to ``out``; return why it made no decision, if it did not."""
     spec = strategy.hedge
-    untrusted = sorted({spec.perp_symbol, f"{spec.spot_asset}/{quote}"} & skip_symbols)
+    untrusted = sorted(strategy.symbols_read(quote) & skip_symbols)
     if untrusted:
         return f"decision skipped: data of {', '.join(untrusted)} not trusted this cycle"
     prev = {sym: t for (hedge, sym), t in previous.items() if hedge == spec.name}

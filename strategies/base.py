@@ -51,6 +51,16 @@ class Strategy(ABC):
         """Price history this strategy reads from ``snapshot.history``; none by default."""
         return ()
 
+    def symbols_read(self, quote: str = "USDT") -> frozenset[str]:
+        """Every symbol whose price or history this hedge reads: the engine skips the decision
+        when any of them is not trusted this cycle (a bad print in one asset of a basket, too)."""
+        out = {n.symbol for n in self.history_needs()}
+        if self.hedge.perp_symbol:
+            out.add(self.hedge.perp_symbol)
+        if self.hedge.spot_asset:
+            out.add(f"{self.hedge.spot_asset}/{quote}")
+        return frozenset(out)
+
     def funding_history_needed(self) -> int:
         """How many past funding rates of the hedge's perp it reads; 0 by default."""
         return 0

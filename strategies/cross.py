@@ -4,9 +4,11 @@ Beta is the minimum-variance hedge ratio of A's returns on B's over a rolling wi
 (A's spot market, B's perp). It is applied in value terms: the short B notional is beta x the A
 holding's notional, so ``size_B = -beta * qty_A * price_A / price_B``.
 
-When the correlation over the window is below ``min_correlation`` the hedge is unreliable: the
-strategy holds its previous target (``details["held"] = "low_correlation"``) or, with no previous
-target, makes no decision. Beta is clamped to ``[min_beta, max_beta]``.
+When the correlation over the window is below ``min_correlation`` the measured beta is unreliable:
+the strategy holds its previous **ratio** (``details["held"] = "low_correlation"``) and re-sizes it
+with the current holding and prices, so selling A while correlation is low still shrinks the short.
+With no previous ratio it makes no decision. Beta is clamped to ``[min_beta, max_beta]``; a
+negative balance counts as no holding.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from strategies.series import (
     TIMEFRAME_PATTERN,
     aligned_closes,
     clamp,
-    held_size,
     positive_price,
     quantize,
     simple_returns,
@@ -77,6 +78,9 @@ class CrossHedge(Strategy):
     def ratio_bounds(self) -> tuple[Decimal, Decimal]:
         return self.p.min_beta, self.p.max_beta
 
+    def symbols_read(self, quote: str = "USDT") -> frozenset[str]:
+        return frozenset({self.spot_symbol, self.hedge.perp_symbol})
+
     def history_needs(self) -> Sequence[HistoryNeed]:
         bars = self.p.window + 1  # window returns need window + 1 closes
         return (
@@ -91,13 +95,17 @@ class CrossHedge(Strategy):
             return None
         beta_raw, corr, n = stats
         window_note = f"window={n}x{p.timeframe}"
-        if corr is None or corr < p.min_correlation:
-            return self._hold(previous, beta_raw, corr, window_note)
         qty = max(snapshot.spot_qty(self.hedge.spot_asset), Decimal(0))
         price_a = positive_price(snapshot.price(self.spot_symbol))
         price_b = positive_price(snapshot.price(self.hedge.perp_symbol))
         if price_a is None or price_b is None:
             return None
+        if corr is None or corr < p.min_correlation:
+            held = self._held_ratio(previous)
+            if held is None:
+                return None
+            size = quantize(-(held * qty * price_a / price_b), SIZE_PLACES)
+            return self._hold(size, held, beta_raw, corr, window_note)
         beta = clamp(beta_raw, p.min_beta, p.max_beta)
         size = quantize(-(beta * qty * price_a / price_b), SIZE_PLACES)
         return HedgeTarget(
@@ -139,34 +147,34 @@ class CrossHedge(Strategy):
             return None
         return beta, corr, len(rets)
 
+    def _held_ratio(self, previous: HedgeTarget | None) -> Decimal | None:
+        ratio = previous.ratio if previous is not None else None
+        if ratio is None or not ratio.is_finite():
+            return None
+        return clamp(ratio, self.p.min_beta, self.p.max_beta)
+
     def _hold(
         self,
-        previous: HedgeTarget | None,
+        size: Decimal,
+        ratio: Decimal,
         beta: Decimal,
         corr: Decimal | None,
         window_note: str,
-    ) -> HedgeTarget | None:
-        if previous is None:
-            return None
+    ) -> HedgeTarget:
         p = self.p
-        ratio = previous.ratio
-        if ratio is not None and ratio.is_finite():
-            ratio = clamp(ratio, p.min_beta, p.max_beta)
-        else:
-            ratio = None
         corr_text = "undefined (flat series)" if corr is None else str(corr)
         return HedgeTarget(
             hedge=self.hedge.name,
             perp_symbol=self.hedge.perp_symbol,
-            size=held_size(previous.size),
+            size=size,
             ratio=ratio,
             reason=(
-                f"cross held previous target: corr={corr_text} < {p.min_correlation}"
+                f"cross held previous ratio {ratio}: corr={corr_text} < {p.min_correlation}"
                 f" (beta {beta}, {window_note})"
             ),
             details={
                 "held": "low_correlation",
-                "beta": str(ratio) if ratio is not None else "",
+                "beta": str(ratio),
                 "measured_beta": str(beta),
                 "correlation": "" if corr is None else str(corr),
             },

@@ -1,4 +1,6 @@
-"""direct: short the same asset's perp at a fixed ratio of the spot holding (1:1 by default)."""
+"""direct: short the same asset's perp at a fixed ratio of the spot holding (1:1 by default).
+
+A negative balance (a spot margin loan) counts as no holding: the hedge never goes long."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ class DirectHedge(Strategy):
     def target(self, snapshot: Snapshot, previous: HedgeTarget | None) -> HedgeTarget | None:
         params = self.params
         assert isinstance(params, DirectParams)
-        spot = snapshot.spot_qty(self.hedge.spot_asset)
+        spot = max(snapshot.spot_qty(self.hedge.spot_asset), Decimal(0))
         size = -(spot * params.ratio)
         return HedgeTarget(
             hedge=self.hedge.name,

@@ -92,6 +92,9 @@ class PortfolioHedge(Strategy):
     def ratio_bounds(self) -> tuple[Decimal, Decimal]:
         return self.p.min_weight, self.p.max_weight
 
+    def symbols_read(self, quote: str = "USDT") -> frozenset[str]:
+        return frozenset([*self.spot_symbols(), *self.p.perps])
+
     def history_needs(self) -> Sequence[HistoryNeed]:
         bars = self.p.window + 1
         symbols = [*self.spot_symbols(), *self.p.perps]

@@ -88,10 +88,3 @@ def spot_symbol_for(asset: str, perp_symbol: str, quote: str = "USDT") -> str:
     if "/" in perp_symbol:
         quote = perp_symbol.split("/", 1)[1].split(":", 1)[0] or quote
     return f"{asset}/{quote}"
-
-
-def held_size(previous_size: Decimal) -> Decimal:
-    """A previous size fit to be held: finite and on the short side (never a long hedge)."""
-    if not previous_size.is_finite():
-        return Decimal(0)
-    return min(previous_size, Decimal(0))

@@ -88,6 +88,18 @@ def test_low_correlation_holds_previous_target() -> None:
     assert "held" in t.reason and "corr=" in t.reason
 
 
+def test_low_correlation_holds_the_ratio_and_follows_the_holding() -> None:
+    """Below the floor the previous *ratio* is held: selling the ETH closes the BTC short (it
+    used to hold the size, leaving a naked 4.5 BTC short), and a price move re-sizes it."""
+    a, b = beta_pair(0.3, WINDOW, noise=0.02, seed=5)  # corr about 0.15
+    prev = HedgeTarget("h1", BTC_PERP, Decimal("-4.5"), "before", ratio=Decimal("0.9"))
+    sold = cross().target(snap(a, b, eth=0, pa=2000, pb=40000), prev)
+    assert sold is not None and sold.size == 0 and sold.ratio == Decimal("0.9")
+    assert sold.details["held"] == "low_correlation"
+    half = cross().target(snap(a, b, eth=50, pa=1000, pb=40000), prev)
+    assert half is not None and half.size == Decimal("-1.125")  # 0.9 x 50 x 1000 / 40000
+
+
 def test_low_correlation_without_previous_makes_no_decision() -> None:
     a, b = beta_pair(0.3, WINDOW, noise=0.02, seed=5)
     assert cross().target(snap(a, b), None) is None
@@ -113,7 +125,8 @@ def test_flat_hedge_series_is_treated_as_uncorrelated() -> None:
     flat = np.full(WINDOW + 1, 40000.0)
     prev = HedgeTarget("h1", BTC_PERP, Decimal("-1"), "before", ratio=Decimal("0.5"))
     t = cross().target(snap(a, flat), prev)
-    assert t is not None and t.details["held"] == "low_correlation" and t.size == Decimal(-1)
+    assert t is not None and t.details["held"] == "low_correlation" and t.ratio == Decimal("0.5")
+    assert t.size == Decimal("-0.25")  # 0.5 x 10 ETH x 2000 / 40000
 
 
 def test_insufficient_or_misaligned_history_makes_no_decision() -> None:

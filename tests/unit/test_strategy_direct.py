@@ -35,3 +35,9 @@ def test_no_holding_means_no_short():
 def test_params_are_bounded_and_unknown_keys_refused(bad):
     with pytest.raises(ValidationError):
         _direct(**bad)
+
+
+def test_a_negative_balance_never_targets_a_long():
+    """A borrowed (negative) spot balance is no holding to hedge: the target is 0, never long."""
+    target = _direct().target(snapshot(spot={"BTC": "-0.7"}), None)
+    assert target is not None and target.size == 0
