@@ -1,5 +1,9 @@
-"""A paper trading rig for engine tests: the real venue model, the in-process port, a real store,
-the real engine, and a clock that is the venue's own simulated time."""
+"""A paper trading rig for engine tests: the real venue model, a port, a real store, the real
+engine, and a clock that is the venue's own simulated time.
+
+``transport="http"`` (the production path) serves the venue over Bybit v5 on a loopback port and
+talks to it through the ccxt adapter (see http_rig.py); ``"inprocess"`` calls the venue directly
+(fast, kept honest by test_conformance_ports.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from bot.exchange.inprocess import InProcessExchange
 from bot.exchange.port import ExchangePort
 from bot.settings import FileConfig, parse_config
 from bot.sim.markets import VenueConfig
+from bot.sim.server import RunningSimulator
 from bot.sim.synthetic import SyntheticFeed
 from bot.sim.venue import Venue
 from bot.store import Store
 from bot.store.migrate import upgrade
+from tests.integration.http_rig import serve
 
 START = datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
 
@@ -50,13 +56,21 @@ class Paper:
     port: ExchangePort
     store: Store
     engine: Engine
+    sim: RunningSimulator | None = None  # the HTTP front, when the transport is "http"
+
+    def advance(self, by: timedelta) -> None:
+        """Move the venue's clock (bars, marks, triggers and funding settle on the way)."""
+        self.venue.advance_to(self.venue.now + by)
 
     async def cycle(self, advance: timedelta = timedelta(minutes=1)) -> CycleOutcome:
-        self.venue.advance_to(self.venue.now + advance)
+        self.advance(advance)
         return await self.engine.run_cycle()
 
     async def close(self) -> None:
         await self.store.close()
+        if self.sim is not None:
+            await self.port.close()
+            await self.sim.stop()
 
 
 async def make_paper(
@@ -66,15 +80,29 @@ async def make_paper(
     config: FileConfig | str = DEMO,
     port: ExchangePort | None = None,
     tag: str = "t001",
+    transport: str = "inprocess",
+    rate_limit: bool = False,
 ) -> Paper:
+    """An engine on ``venue`` (a fresh demo venue by default) over ``transport`` ("inprocess" or
+    "http"); a given ``port`` wins over both. ``rate_limit`` keeps ccxt's limiter on (http)."""
     venue = venue or make_venue()
+    sim = None
+    if port is None and transport == "http":
+        sim, port = await serve(venue, rate_limit=rate_limit)
+    elif port is None and transport != "inprocess":
+        raise ValueError(f"unknown transport {transport!r}")
+    port = port or InProcessExchange(venue)
     await upgrade(db_url)
     store = Store.from_url(db_url, clock=lambda: venue.now)
     cfg = parse_config(config) if isinstance(config, str) else config
-    port = port or InProcessExchange(venue)
     engine = Engine(port=port, store=store, config=cfg, clock=lambda: venue.now, tag=tag)
-    await engine.start()
-    return Paper(venue, port, store, engine)
+    paper = Paper(venue, port, store, engine, sim)
+    try:
+        await engine.start()
+    except BaseException:
+        await paper.close()
+        raise
+    return paper
 
 
 def perp_size(venue_port_positions: Mapping, symbol: str) -> Decimal:

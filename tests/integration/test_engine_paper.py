@@ -1,4 +1,5 @@
-"""The cycle end to end on the paper venue (in-process port), on SQLite and Postgres."""
+"""The cycle end to end on the paper venue, on SQLite and Postgres, over both ports: the ccxt
+adapter against the Bybit HTTP simulator (the production path) and the in-process port."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ import pytest
 
 from bot.domain import IntentPurpose, IntentStatus, TradingState
 from tests.integration.faulty import Crash, FaultyPort
+from tests.integration.http_rig import TRANSPORTS
 from tests.integration.paper import DEMO, make_paper, make_venue
 
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 BAND = D("0.02")
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 async def positions(paper):
@@ -23,8 +30,8 @@ def within_band(size, target):
     return abs(size - target) <= BAND * abs(target)
 
 
-async def test_cycles_bring_every_hedge_within_its_band_and_protect_it(db_url):
-    paper = await make_paper(db_url)
+async def test_cycles_bring_every_hedge_within_its_band_and_protect_it(db_url, transport):
+    paper = await make_paper(db_url, transport=transport)
     try:
         for _ in range(3):
             outcome = await paper.cycle()
@@ -40,16 +47,16 @@ async def test_cycles_bring_every_hedge_within_its_band_and_protect_it(db_url):
         await paper.close()
 
 
-async def test_restart_on_the_same_database_resumes_without_resending(db_url):
+async def test_restart_on_the_same_database_resumes_without_resending(db_url, transport):
     venue = make_venue()
-    first = await make_paper(db_url, venue=venue)
+    first = await make_paper(db_url, venue=venue, transport=transport)
     for _ in range(2):
         await first.cycle()
     sent_before = len(await first.store.intents())
     pos_before = await positions(first)
     await first.close()
 
-    second = await make_paper(db_url, venue=venue)
+    second = await make_paper(db_url, venue=venue, transport=transport)
     try:
         for _ in range(2):
             assert (await second.cycle()).outcome == "ok"
@@ -61,10 +68,12 @@ async def test_restart_on_the_same_database_resumes_without_resending(db_url):
 
 
 @pytest.mark.parametrize("fault", ["crash_before_send", "crash_after_accept"])
-async def test_crash_at_submit_then_restart_converges_without_a_second_hedge(tmp_path, fault):
+async def test_crash_at_submit_then_restart_converges_without_a_second_hedge(
+    tmp_path, fault, transport
+):
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     venue = make_venue()
-    first = await make_paper(db_url, venue=venue)
+    first = await make_paper(db_url, venue=venue, transport=transport)
     faulty = FaultyPort(first.port)
     setattr(faulty, fault, 1)
     first.engine.port = faulty
@@ -72,7 +81,7 @@ async def test_crash_at_submit_then_restart_converges_without_a_second_hedge(tmp
         await first.cycle()
     await first.close()
 
-    second = await make_paper(db_url, venue=venue)
+    second = await make_paper(db_url, venue=venue, transport=transport)
     try:
         for _ in range(3):
             await second.cycle()
@@ -87,8 +96,8 @@ async def test_crash_at_submit_then_restart_converges_without_a_second_hedge(tmp
         await second.close()
 
 
-async def test_ambiguous_submit_is_resolved_by_client_id_not_resent(tmp_path):
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'amb.db'}")
+async def test_ambiguous_submit_is_resolved_by_client_id_not_resent(tmp_path, transport):
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'amb.db'}", transport=transport)
     faulty = FaultyPort(paper.port)
     faulty.ambiguous_after_accept = 1
     paper.engine.port = faulty
@@ -109,11 +118,13 @@ async def test_ambiguous_submit_is_resolved_by_client_id_not_resent(tmp_path):
         await paper.close()
 
 
-async def test_rejected_order_is_recorded_with_the_venue_reason(tmp_path):
+async def test_rejected_order_is_recorded_with_the_venue_reason(tmp_path, transport):
     # spot coins are the only collateral: at 1x the BTC short uses it all, the ETH one is refused
     venue = make_venue({"USDT": "0", "BTC": "2", "ETH": "30"})
     cfg = DEMO + "\n[risk]\nleverage = 1\n"
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'rej.db'}", venue=venue, config=cfg)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'rej.db'}", venue=venue, config=cfg, transport=transport
+    )
     try:
         await paper.cycle()
         rejected = await paper.store.intents(statuses=[IntentStatus.REJECTED])
@@ -125,14 +136,16 @@ async def test_rejected_order_is_recorded_with_the_venue_reason(tmp_path):
         await paper.close()
 
 
-async def test_strategy_failure_skips_only_its_hedge_and_keeps_its_share(tmp_path):
+async def test_strategy_failure_skips_only_its_hedge_and_keeps_its_share(tmp_path, transport):
     from bot.domain import HedgeTarget
 
     cfg = DEMO + (
         '\n[[hedges]]\nname = "broken"\nspot_asset = "ETH"\nperp = "BTC/USDT:USDT"\n'
         'strategy = "cross"\nenabled = true\n'
     )
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'iso.db'}", config=cfg)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'iso.db'}", config=cfg, transport=transport
+    )
 
     def explode(*_a, **_k):
         raise ZeroDivisionError("boom")
@@ -153,13 +166,13 @@ async def test_strategy_failure_skips_only_its_hedge_and_keeps_its_share(tmp_pat
         await paper.close()
 
 
-async def test_halted_state_survives_restart_and_blocks_orders(tmp_path):
+async def test_halted_state_survives_restart_and_blocks_orders(tmp_path, transport):
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'halt.db'}"
     venue = make_venue()
-    first = await make_paper(db_url, venue=venue)
+    first = await make_paper(db_url, venue=venue, transport=transport)
     await first.store.set_trading_state(TradingState.HALTED, "operator halt")
     await first.close()
-    second = await make_paper(db_url, venue=venue)
+    second = await make_paper(db_url, venue=venue, transport=transport)
     try:
         outcome = await second.cycle()
         assert outcome.outcome == "halted"
@@ -170,10 +183,10 @@ async def test_halted_state_survives_restart_and_blocks_orders(tmp_path):
         await second.close()
 
 
-async def test_a_manual_trade_is_drift_skipped_for_a_cycle_then_rehedged(tmp_path):
+async def test_a_manual_trade_is_drift_skipped_for_a_cycle_then_rehedged(tmp_path, transport):
     from bot.sim.model import OrderRequest
 
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'drift.db'}")
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'drift.db'}", transport=transport)
     try:
         await paper.cycle()
         await paper.cycle()
@@ -205,11 +218,13 @@ def _manual_venue(funding="0.0001"):
     return feed, Venue(feed, START, cfg)
 
 
-async def test_a_short_receives_positive_funding_and_it_is_recorded(tmp_path):
+async def test_a_short_receives_positive_funding_and_it_is_recorded(tmp_path, transport):
     from datetime import timedelta
 
     _feed, venue = _manual_venue(funding="0.0001")
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'fund.db'}", venue=venue)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'fund.db'}", venue=venue, transport=transport
+    )
     try:
         await paper.cycle()
         await paper.cycle(advance=timedelta(hours=8))  # crosses the 08:00 settlement
@@ -224,11 +239,13 @@ async def test_a_short_receives_positive_funding_and_it_is_recorded(tmp_path):
         await paper.close()
 
 
-async def test_a_fired_stop_loss_halts_until_resumed(tmp_path):
+async def test_a_fired_stop_loss_halts_until_resumed(tmp_path, transport):
     from datetime import timedelta
 
     feed, venue = _manual_venue()
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", venue=venue)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", venue=venue, transport=transport
+    )
     try:
         await paper.cycle()
         await paper.cycle()
@@ -250,11 +267,13 @@ async def test_a_fired_stop_loss_halts_until_resumed(tmp_path):
         await paper.close()
 
 
-async def test_after_a_long_absence_every_funding_payment_is_recorded(tmp_path):
+async def test_after_a_long_absence_every_funding_payment_is_recorded(tmp_path, transport):
     from datetime import timedelta
 
     _feed, venue = _manual_venue(funding="0.0001")
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'gap.db'}", venue=venue)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'gap.db'}", venue=venue, transport=transport
+    )
     try:
         await paper.cycle()
         await paper.cycle(advance=timedelta(hours=8))  # one settlement: the cursor is set
@@ -269,7 +288,9 @@ async def test_after_a_long_absence_every_funding_payment_is_recorded(tmp_path):
         await paper.close()
 
 
-async def test_cross_hedge_under_the_correlation_floor_holds_and_records_an_event(tmp_path):
+async def test_cross_hedge_under_the_correlation_floor_holds_and_records_an_event(
+    tmp_path, transport
+):
     from bot.domain import HedgeTarget
     from tests.integration.paper import make_venue
 
@@ -278,7 +299,9 @@ async def test_cross_hedge_under_the_correlation_floor_holds_and_records_an_even
         '[[hedges]]\nname = "eth-x"\nspot_asset = "ETH"\nperp = "BTC/USDT:USDT"\n'
         'strategy = "cross"\n[hedges.params]\nwindow = 48\nmin_correlation = 0.6\n'
     )
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", venue=venue, config=cfg)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", venue=venue, config=cfg, transport=transport
+    )
     try:
         paper.engine.previous[("eth-x", BTC)] = HedgeTarget("eth-x", BTC, D("-1.2"), "earlier")
         outcome = await paper.cycle()
@@ -289,10 +312,10 @@ async def test_cross_hedge_under_the_correlation_floor_holds_and_records_an_even
         await paper.close()
 
 
-async def test_a_failed_read_skips_the_cycle_and_a_fatal_one_halts(tmp_path):
+async def test_a_failed_read_skips_the_cycle_and_a_fatal_one_halts(tmp_path, transport):
     from bot.errors import FatalExchangeError, TransientError
 
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}", transport=transport)
     faulty = FaultyPort(paper.port)
     paper.engine.port = faulty
     try:
@@ -309,10 +332,10 @@ async def test_a_failed_read_skips_the_cycle_and_a_fatal_one_halts(tmp_path):
         await paper.close()
 
 
-async def test_a_refused_stop_replacement_keeps_the_old_stop(tmp_path):
+async def test_a_refused_stop_replacement_keeps_the_old_stop(tmp_path, transport):
     from bot.sim.model import OrderRequest
 
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'keep.db'}")
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'keep.db'}", transport=transport)
     faulty = FaultyPort(paper.port)
     paper.engine.port = faulty
     try:
@@ -334,11 +357,13 @@ async def test_a_refused_stop_replacement_keeps_the_old_stop(tmp_path):
         await paper.close()
 
 
-async def test_a_price_jump_skips_only_that_symbol_until_confirmed(tmp_path):
+async def test_a_price_jump_skips_only_that_symbol_until_confirmed(tmp_path, transport):
     from datetime import timedelta
 
     feed, venue = _manual_venue()
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'jump.db'}", venue=venue)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'jump.db'}", venue=venue, transport=transport
+    )
     try:
         await paper.cycle()
         await paper.cycle()
@@ -354,11 +379,13 @@ async def test_a_price_jump_skips_only_that_symbol_until_confirmed(tmp_path):
         await paper.close()
 
 
-async def test_a_stop_fill_halts_once_not_again_after_resume(tmp_path):
+async def test_a_stop_fill_halts_once_not_again_after_resume(tmp_path, transport):
     from datetime import timedelta
 
     feed, venue = _manual_venue()
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'once.db'}", venue=venue)
+    paper = await make_paper(
+        f"sqlite+aiosqlite:///{tmp_path / 'once.db'}", venue=venue, transport=transport
+    )
     try:
         await paper.cycle()
         await paper.cycle()
@@ -372,7 +399,7 @@ async def test_a_stop_fill_halts_once_not_again_after_resume(tmp_path):
         await paper.close()
 
 
-async def test_basis_sends_both_legs_with_distinct_ids(tmp_path):
+async def test_basis_sends_both_legs_with_distinct_ids(tmp_path, transport):
     _feed, venue = _manual_venue(funding="0.001")  # about 110% a year: worth carrying
     venue.deposit("USDT", D(100000))
     cfg = (
@@ -380,7 +407,7 @@ async def test_basis_sends_both_legs_with_distinct_ids(tmp_path):
         'perp = "ETH/USDT:USDT"\nstrategy = "basis"\n[hedges.params]\nqty = "40"\n'
     )
     paper = await make_paper(
-        f"sqlite+aiosqlite:///{tmp_path / 'basis.db'}", venue=venue, config=cfg
+        f"sqlite+aiosqlite:///{tmp_path / 'basis.db'}", venue=venue, config=cfg, transport=transport
     )
     try:
         await paper.cycle()
@@ -393,8 +420,8 @@ async def test_basis_sends_both_legs_with_distinct_ids(tmp_path):
         await paper.close()
 
 
-async def test_margin_driven_reducing_lifts_by_itself(tmp_path):
-    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'red.db'}")
+async def test_margin_driven_reducing_lifts_by_itself(tmp_path, transport):
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'red.db'}", transport=transport)
     try:
         await paper.cycle()
         await paper.cycle()
