@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
+from bot.account_view import account_view
 from bot.cycle_memory import CycleMemory, cycle_summary
 from bot.decide import Decision, build_strategies, decide
 from bot.domain import (
@@ -286,6 +287,9 @@ class Engine:
         )
         summary = cycle_summary(
             snapshot, decision, len(verdict.rejections), act, stop_act, cancelled, rec
+        )
+        summary["account"] = account_view(
+            snapshot, self.config.specs(), self.quote, self.limits.spot_collateral_ratio
         )
         if act.fatal or stop_act.fatal:
             fatal = act.fatal or stop_act.fatal
