@@ -1,10 +1,12 @@
 """portfolio: hedge a basket of spot assets with one or more perps by multi-asset minimum variance.
 
 The basket's value series uses today's holdings at historical closes. Its returns are regressed on
-the returns of the configured perps (least squares with an intercept, ``numpy.linalg.lstsq``) over
-``window`` aligned bars; the coefficients are the hedge weights, clamped to
-``[min_weight, max_weight]``. Per perp: hedge notional = ``-weight x basket value`` and size =
-notional / perp mark. The reason reports the weights, the residual variance and R^2.
+the returns of the configured perps over ``window`` aligned bars: bounded least squares with a free
+intercept and every weight within ``[min_weight, max_weight]``, solved jointly
+(``scipy.optimize.lsq_linear``). Clamping an unbounded fit afterwards is not the same: with
+correlated perps, cutting one weight to its bound leaves the others too large. Per perp: hedge
+notional = ``-weight x basket value`` and size = notional / perp mark. The reason reports the
+weights, the residual variance and R^2. Negative balances count as no holding.
 
 The hedge's ``spot_asset`` and ``perp`` may be empty: ``assets`` and ``perps`` come from the params.
 With too little aligned history or a missing price it makes no decision; an empty basket (all
@@ -19,6 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
+from scipy.optimize import lsq_linear
 
 from bot.domain import HedgeTarget, Snapshot
 from strategies.base import HistoryNeed, Strategy, StrategyParams
@@ -157,9 +160,11 @@ class PortfolioHedge(Strategy):
         y = simple_returns(basket)
         x = simple_returns(prices[:, n_assets:])
         design = np.column_stack([np.ones(len(y)), x])  # intercept: drift is not hedged
-        coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-        if rank < design.shape[1] or not np.all(np.isfinite(coef)):
+        if np.linalg.matrix_rank(design) < design.shape[1]:
             return None  # a flat or collinear perp series: weights are not identified
+        coef = _bounded_fit(design, y, float(p.min_weight), float(p.max_weight))
+        if coef is None:
+            return None
         resid = y - design @ coef
         resid_var = float(np.var(resid))
         total_var = float(np.var(y))
@@ -169,7 +174,7 @@ class PortfolioHedge(Strategy):
             w = to_decimal(float(c), RATIO_PLACES)
             if w is None:
                 return None
-            weights.append(clamp(w, p.min_weight, p.max_weight))
+            weights.append(clamp(w, p.min_weight, p.max_weight))  # rounding stays inside
         return weights, resid_var, r2, len(y)
 
     def _target(
@@ -192,3 +197,17 @@ class PortfolioHedge(Strategy):
             reason=reason,
             details=details,
         )
+
+
+def _bounded_fit(design: np.ndarray, y: np.ndarray, low: float, high: float) -> np.ndarray | None:
+    """argmin |design @ c - y| with c[0] (the intercept) free and every other c within bounds."""
+    n = design.shape[1]
+    lower = np.array([-np.inf] + [low] * (n - 1))
+    upper = np.array([np.inf] + [high] * (n - 1))
+    if low == high:  # lsq_linear wants lower < upper: a fixed weight leaves only the intercept
+        coef = np.concatenate([[0.0], np.full(n - 1, low)])
+        coef[0] = float(np.mean(y - design[:, 1:] @ coef[1:]))
+        return coef
+    fit = lsq_linear(design, y, bounds=(lower, upper), method="bvls")
+    coef = np.asarray(fit.x, dtype=np.float64)
+    return coef if fit.success and np.all(np.isfinite(coef)) else None

@@ -96,6 +96,27 @@ def test_weights_are_clamped_to_bounds() -> None:
     assert targets[ETH_PERP].ratio == 0 and targets[ETH_PERP].size == 0  # never a long hedge
 
 
+def test_bounds_are_solved_jointly_not_clamped_after_the_fit() -> None:
+    """Correlated perps, a basket that loads 1.3 on BTC and -0.4 on ETH: with ETH held at 0 the
+    best BTC weight is the one-perp beta, not the 1.3 an unbounded fit gives (clamping after the
+    fit over-hedged by 20% or more)."""
+    rng = np.random.default_rng(11)
+    r1 = rng.normal(0, 0.01, WINDOW)
+    r2 = 0.8 * r1 + rng.normal(0, 0.006, WINDOW)  # ETH follows BTC
+    btc, eth = path_from_returns(r1, 40000.0), path_from_returns(r2, 2000.0)
+    sol = path_from_returns(1.3 * r1 - 0.4 * r2 + rng.normal(0, 0.0005, WINDOW), 100.0)
+    targets = {
+        t.perp_symbol: t
+        for t in portfolio(["SOL"]).targets(snap({"SOL": sol}, btc, eth, {"SOL": 100}), {})
+    }
+    assert targets[ETH_PERP].ratio == 0 and targets[ETH_PERP].size == 0
+    y = sol[1:] / sol[:-1] - 1
+    x = btc[1:] / btc[:-1] - 1
+    one_perp_beta = float(np.cov(y, x)[0, 1] / np.var(x, ddof=1))
+    assert abs(float(targets[BTC_PERP].ratio or 0) - one_perp_beta) < 0.002
+    assert one_perp_beta < 1.1  # the unbounded fit's 1.3 would over-hedge by about 20%
+
+
 def test_empty_basket_targets_no_hedge_on_every_perp() -> None:
     _, _, btc, eth = perp_paths()
     targets = portfolio(["SOL"]).targets(snap({}, btc, eth, {}), {})
@@ -128,6 +149,14 @@ def test_is_multi_asset_and_target_returns_the_first_perp() -> None:
     sol = path_from_returns(0.5 * r1 + 0.3 * r2, 100.0)
     one = portfolio(["SOL"]).target(snap({"SOL": sol}, btc, eth, {"SOL": 1}), None)
     assert one is not None and one.perp_symbol == BTC_PERP
+
+
+def test_equal_bounds_fix_every_weight() -> None:
+    r1, r2, btc, eth = perp_paths()
+    sol = path_from_returns(0.5 * r1 + 0.3 * r2, 100.0)
+    s = snap({"SOL": sol}, btc, eth, {"SOL": 100})
+    targets = portfolio(["SOL"], min_weight="0.7", max_weight="0.7").targets(s, {})
+    assert [t.ratio for t in targets] == [Decimal("0.7"), Decimal("0.7")]
 
 
 def test_params_are_validated() -> None:
