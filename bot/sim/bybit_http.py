@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sim import bybit_private, bybit_public
+from bot.sim import bybit_private, bybit_public, control
 from bot.sim.bars import to_ms
 from bot.sim.bybit_auth import AuthError, Credentials, verify
 from bot.sim.bybit_params import Params
@@ -55,6 +55,9 @@ class BybitFront:
             **{("GET", path): (h, True) for path, h in bybit_private.GET_ROUTES.items()},
             **{("POST", path): (h, True) for path, h in bybit_private.POST_ROUTES.items()},
             ("GET", "/v5/user/query-api"): (self._query_api, True),
+            # scenario control (control.py), signed like the private routes
+            **{("GET", path): (h, True) for path, h in control.GET_ROUTES.items()},
+            **{("POST", path): (h, True) for path, h in control.POST_ROUTES.items()},
         }
 
     def __repr__(self) -> str:

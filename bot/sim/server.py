@@ -1,8 +1,10 @@
 """Starting the Bybit v5 simulator: the venue, its feed, the HTTP front and (optionally) a clock.
 
-Two time modes: without ``speed`` the venue's clock moves only when the caller calls
-``venue.advance_to`` (tests); with ``speed`` a background task advances it by ``speed`` simulated
-seconds per real second (paper trading, ``hedgebot sim``).
+Two time modes: without ``speed`` (or speed 0) the venue's clock moves only when told: by
+``venue.advance_to`` / ``RunningSimulator.advance`` in-process or ``POST /sim/advance`` over HTTP
+(tests, drills); with ``speed`` a background task advances it by ``speed`` simulated seconds per
+real second (paper trading, ``hedgebot sim``). A ``scenario`` (``scenario.py``) acts as the clock
+moves, in either mode.
 
 The default credentials are public constants: the simulator guards nothing of value, and the bot
 in paper mode signs with them. Pass your own to exercise authentication failures.
@@ -29,6 +31,7 @@ from bot.sim.faults import Faults
 from bot.sim.feed_base import FeedRangeError, PriceFeed
 from bot.sim.markets import VenueConfig
 from bot.sim.replay import ReplayFeed
+from bot.sim.scenario import Scenario
 from bot.sim.synthetic import SyntheticFeed
 from bot.sim.venue import Venue
 
@@ -51,6 +54,10 @@ class RunningSimulator:
     _runner: web.AppRunner = field(repr=False)
     _clock: asyncio.Task[None] | None = field(default=None, repr=False)
     _ticks: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
+
+    def advance(self, seconds: float) -> None:
+        """Move the venue clock now (what ``POST /sim/advance`` does), e.g. between bot cycles."""
+        self.venue.advance_to(self.venue.now + timedelta(seconds=seconds))
 
     async def wait_for_time(self, at: datetime) -> None:
         """Wait until the real-time clock has moved the venue to ``at`` (speed mode only)."""
@@ -122,10 +129,13 @@ async def start_simulator(
     speed: float | None = None,
     faults: Faults | str | None = None,
     tick_seconds: float = CLOCK_TICK_SECONDS,
+    scenario: Scenario | Path | str | None = None,
 ) -> RunningSimulator:
     """Serve a venue over Bybit v5 on ``host:port`` (port 0: a free one). Without ``venue`` one
     is built from ``feed`` (or ``data_dir``, or a seeded synthetic feed) and ``config`` (or
-    ``wallet``). ``faults`` may be a spec string (see ``faults.py``)."""
+    ``wallet``). ``faults`` may be a spec string (see ``faults.py``); ``scenario`` a Scenario
+    or a TOML file, started at the venue's current time. ``speed`` None or 0: the clock stands
+    still until told."""
     if venue is None:
         if feed is None:
             feed, default_start = default_feed(
@@ -135,6 +145,10 @@ async def start_simulator(
         if config is None:
             config = VenueConfig.for_bases(feed.bases, wallet=wallet)
         venue = Venue(feed, start or datetime.now(UTC).replace(second=0, microsecond=0), config)
+    if scenario is not None:
+        if not isinstance(scenario, Scenario):
+            scenario = Scenario.load(Path(scenario))
+        scenario.install(venue)
     if not isinstance(faults, Faults):
         spec = faults
         faults = Faults(seed=seed)
@@ -162,6 +176,7 @@ async def sim_main(
     synthetic: bool,
     faults_spec: str | None,
     speed: float,
+    scenario: Scenario | None = None,
 ) -> None:
     """Run the simulator until SIGINT/SIGTERM, printing its URL (never the credentials)."""
     sim = await start_simulator(
@@ -172,10 +187,12 @@ async def sim_main(
         data_dir=None if synthetic else data_dir,
         faults=faults_spec,
         speed=speed,
+        scenario=scenario,
     )
+    pace = f"{speed:g}x" if speed else "clock still until POST /sim/advance"
     print(
         f"hedgebot Bybit v5 simulator listening on {sim.url} "
-        f"(simulated time {sim.venue.now:%Y-%m-%d %H:%M} UTC, {speed:g}x)",
+        f"(simulated time {sim.venue.now:%Y-%m-%d %H:%M} UTC, {pace})",
         flush=True,
     )
     stop = asyncio.Event()

@@ -11,10 +11,11 @@ Rejections raise ``VenueError`` with Bybit's retCode and message.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from bot.sim.account import Account
+from bot.sim.account import Account, q8
 from bot.sim.bars import settlements_between
 from bot.sim.book import OrderBook
 from bot.sim.errors import (
@@ -37,6 +38,7 @@ from bot.sim.model import (
     OrderRequest,
     SimOrder,
 )
+from bot.sim.pinned import PinnedFeed
 from bot.sim.rules import (
     check_identity,
     check_min_notional,
@@ -49,12 +51,19 @@ from bot.sim.venue_queries import VenueQueries
 ZERO = Decimal(0)
 
 
+# A script run as the clock moves (a scenario): given (now, target), the next time in
+# (now, target] at which it acts and the action to run then, or None.
+Script = Callable[[datetime, datetime], "tuple[datetime, Callable[[Venue], None]] | None"]
+
+
 class Venue(Matching, VenueQueries):
+    feed: PinnedFeed
+
     def __init__(self, feed: PriceFeed, start: datetime, config: VenueConfig | None = None) -> None:
-        self.feed = feed
+        self.feed = PinnedFeed(feed)
         self.config = config or VenueConfig.for_bases(feed.bases)
         self.now = start
-        self.market = MarketData(feed, self.config)
+        self.market = MarketData(self.feed, self.config)
         self.market.update(start)
         self.account = Account(self.config, self.market)
         self.book = OrderBook()
@@ -62,11 +71,23 @@ class Venue(Matching, VenueQueries):
         self.liquidations: list[Liquidation] = []
         self.margin_mode = "REGULAR_MARGIN"
         self._partial: list[tuple[str | None, Decimal]] = []
+        self.script: Script | None = None
 
     # ---- clock --------------------------------------------------------------------------------
     def advance_to(self, t: datetime) -> None:
+        """Move the clock to ``t``, stopping on the way wherever the script acts."""
         if t < self.now:
             raise ValueError(f"the venue clock cannot go back from {self.now} to {t}")
+        while self.script is not None:
+            due = self.script(self.now, t)
+            if due is None:
+                break
+            at, action = due
+            self._walk_to(max(at, self.now))
+            action(self)
+        self._walk_to(t)
+
+    def _walk_to(self, t: datetime) -> None:
         settlements = set(settlements_between(self.now, t))
         for at in sorted(settlements.union(self.feed.change_times(self.now, t))):
             self.market.update(at)
@@ -173,3 +194,27 @@ class Venue(Matching, VenueQueries):
 
     def deposit(self, coin: str, amount: Decimal) -> None:
         self.account.credit(coin, amount)
+
+    # ---- scenario control (the /sim routes) ---------------------------------------------------
+    def set_price(self, coin: str, price: Decimal, basis: Decimal | None = None) -> None:
+        """Move spot/index (to ``price``), perp and mark (times 1 + basis) of ``coin`` now; the
+        feed continues from there. Triggers, limits and liquidation react at once."""
+        if coin not in self.feed.bases:
+            raise params_error(f"coin {coin!r} is not priced by this simulator")
+        if price <= 0 or (basis is not None and basis <= -1):
+            raise params_error("price must be positive and basis above -1")
+        self.feed.set_price(self.now, coin, price, basis)
+        self.market.update(self.now)
+        self._fire_triggers()
+        self._match_limits()
+        self._check_liquidation()
+
+    def set_wallet(self, coin: str, amount: Decimal) -> None:
+        """A deposit or withdrawal made outside the bot: the balance becomes ``amount``."""
+        if amount < 0:
+            raise params_error("amount must not be negative")
+        if amount:
+            self.account.wallet[coin] = q8(amount)
+        else:
+            self.account.wallet.pop(coin, None)  # Bybit lists no row for an empty coin
+        self._check_liquidation()
