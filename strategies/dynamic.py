@@ -1,29 +1,36 @@
 """dynamic: hedge ratio between ``min_ratio`` and ``max_ratio`` driven by volatility and trend.
 
-Indicators, from the closes of ``symbol`` (the hedge's perp by default) on ``timeframe``:
+It decides on **closed bars** of ``symbol`` (the hedge's perp by default) on ``timeframe``, never
+on the live price: between two bar closes every cycle repeats the last decision (re-sized with the
+current holding), so cycles cannot flip it. Indicators at each newly closed bar:
 
 - volatility ratio = EWMA volatility of returns (span ``vol_span`` bars) / long-run volatility (root
   mean square of the last ``vol_window`` returns);
-- trend = last price (ticker, else last close) relative to its ``trend_window``-bar moving average.
+- trend = last close relative to its ``trend_window``-bar moving average.
 
-Raw regime of this decision, and the ratio it asks for:
+The trend side has a dead band of ``trend_band`` around the average: it turns ``down`` only when
+the close is more than ``trend_band`` below the average and ``up`` only when more than
+``trend_band`` above it; in between it stays on the side it was (``details["side"]``).
 
-- ``defensive`` (``max_ratio``): volatility ratio >= ``high_vol``, or price below the average;
-- ``calm_up`` (``min_ratio``): volatility ratio <= ``low_vol`` and price at or above the average;
+Raw regime of a bar, and the ratio it asks for:
+
+- ``defensive`` (``max_ratio``): volatility ratio >= ``high_vol``, or trend side ``down``;
+- ``calm_up`` (``min_ratio``): volatility ratio <= ``low_vol`` and trend side ``up``;
 - ``neutral`` (midpoint of the bounds): anything else.
 
-Hysteresis, so that noise around a threshold does not churn the hedge:
+Hysteresis:
 
-1. The active regime (``details["regime"]`` of the previous target) changes only when the same new
-   raw regime has been seen on ``confirm`` consecutive decisions (``details["pending"]`` and
-   ``details["pending_count"]`` carry the count; a decision whose raw regime equals the active one
-   resets it). With ``confirm = 1`` every change is adopted at once.
+1. The active regime (``details["regime"]``) changes only when the same new raw regime has been
+   seen on ``confirm`` consecutive closed bars (``details["pending"]``/``["pending_count"]``; a bar
+   whose raw regime equals the active one resets the count; ``details["bar"]`` is the open time of
+   the last bar counted). With ``confirm = 1`` every change is adopted at the next bar close.
 2. The ratio then moves to the active regime's ratio only if that differs from the previous ratio by
    more than ``band``; otherwise the previous ratio is kept.
 
 With too little history (fewer than ``max(trend_window, 2 * vol_span) + 1`` closes) it keeps
 the previous ratio (``details["held"] = "insufficient_history"``), or uses ``max_ratio`` when there
-is no previous target: the conservative side for a hedge. Size is always ``-ratio * spot holdings``.
+is no previous target: the conservative side for a hedge. Size is always ``-ratio * spot holdings``
+(a negative balance counts as none).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from decimal import Decimal
 import numpy as np
 from pydantic import Field, model_validator
 
-from bot.domain import HedgeTarget, Snapshot
+from bot.domain import Bar, HedgeTarget, Snapshot
 from strategies.base import HistoryNeed, Strategy, StrategyParams
 from strategies.series import (
     RATIO_PLACES,
@@ -42,13 +49,13 @@ from strategies.series import (
     TIMEFRAME_PATTERN,
     clamp,
     closes,
-    positive_price,
     quantize,
     simple_returns,
 )
 
 DEFENSIVE, NEUTRAL, CALM_UP = "defensive", "neutral", "calm_up"
 REGIMES = (DEFENSIVE, NEUTRAL, CALM_UP)
+UP, DOWN = "up", "down"
 
 
 class DynamicParams(StrategyParams):
@@ -66,7 +73,10 @@ class DynamicParams(StrategyParams):
     high_vol: Decimal = Field(default=Decimal("1.25"), gt=0, le=10, description="vol ratio: high")
     low_vol: Decimal = Field(default=Decimal("0.8"), ge=0, le=10, description="vol ratio: calm")
     band: Decimal = Field(default=Decimal("0.05"), ge=0, le=1, description="min ratio move")
-    confirm: int = Field(default=2, ge=1, le=100, description="decisions to confirm a regime")
+    trend_band: Decimal = Field(
+        default=Decimal("0.01"), ge=0, le=Decimal("0.5"), description="dead band around the average"
+    )
+    confirm: int = Field(default=2, ge=1, le=100, description="closed bars to confirm a regime")
 
     @model_validator(mode="after")
     def _ordered(self) -> DynamicParams:
@@ -113,16 +123,22 @@ class DynamicHedge(Strategy):
         p = self.p
         prev_ratio = _previous_ratio(previous, p.min_ratio, p.max_ratio)
         prev_details: Mapping[str, str] = previous.details if previous is not None else {}
-        indicators = self._indicators(snapshot)
+        bars = snapshot.bars(self.symbol, p.timeframe)
+        indicators = self._indicators(bars)
         if indicators is None:
             ratio = prev_ratio if prev_ratio is not None else p.max_ratio
             details = {"regime": prev_details.get("regime", "unknown")}
             if previous is not None:
                 details["held"] = "insufficient_history"
             return self._make(snapshot, ratio, "insufficient history", details)
-        vol_ratio, trend = indicators
-        raw = self._raw_regime(vol_ratio, trend)
+        bar = bars[-1].ts.isoformat()
         active = prev_details.get("regime")
+        if prev_ratio is not None and active in REGIMES and prev_details.get("bar") == bar:
+            kept = {k: v for k, v in prev_details.items() if k in _STATE_KEYS}
+            return self._make(snapshot, prev_ratio, f"regime={active}, no new closed bar", kept)
+        vol_ratio, trend = indicators
+        side = self._side(trend, prev_details.get("side"))
+        raw = self._raw_regime(vol_ratio, side)
         pending, count = prev_details.get("pending", ""), _int(prev_details.get("pending_count"))
         if active not in REGIMES:
             active, pending, count = raw, "", 0  # first decision: nothing to confirm against
@@ -142,25 +158,38 @@ class DynamicHedge(Strategy):
             "raw_regime": raw,
             "vol_ratio": str(vol_ratio),
             "trend": str(trend),
+            "side": side,
+            "bar": bar,
         }
         if pending:
             details.update(pending=pending, pending_count=str(count))
-        note = f"regime={active} (raw {raw}) vol_ratio={vol_ratio} trend={trend:+}"
+        note = f"regime={active} (raw {raw}) vol_ratio={vol_ratio} trend={trend:+} {side}"
         if pending:
-            note += f" pending {pending} {count}/{p.confirm}"
+            note += f" pending {pending} {count}/{p.confirm} bars"
         return self._make(snapshot, ratio, note, details)
 
-    def _raw_regime(self, vol_ratio: Decimal, trend: Decimal) -> str:
-        if vol_ratio >= self.p.high_vol or trend < 0:
+    def _side(self, trend: Decimal, previous: str | None) -> str:
+        """Trend side with a dead band: inside it the previous side stands."""
+        if trend < -self.p.trend_band:
+            return DOWN
+        if trend > self.p.trend_band:
+            return UP
+        if previous in (UP, DOWN):
+            return previous
+        return DOWN if trend < 0 else UP
+
+    def _raw_regime(self, vol_ratio: Decimal, side: str) -> str:
+        if vol_ratio >= self.p.high_vol or side == DOWN:
             return DEFENSIVE
         if vol_ratio <= self.p.low_vol:
             return CALM_UP
         return NEUTRAL
 
-    def _indicators(self, snapshot: Snapshot) -> tuple[Decimal, Decimal] | None:
-        """(EWMA vol / long-run vol, price / moving average - 1), or None on too little data."""
+    def _indicators(self, bars: Sequence[Bar]) -> tuple[Decimal, Decimal] | None:
+        """(EWMA vol / long-run vol, last close / moving average - 1), or None on too little
+        data. Closed bars only: the live price never moves the regime."""
         p = self.p
-        prices = closes(snapshot.bars(self.symbol, p.timeframe))
+        prices = closes(bars)
         if prices is None or len(prices) < self.min_closes():
             return None
         rets = simple_returns(prices)
@@ -171,9 +200,7 @@ class DynamicHedge(Strategy):
         long_var = float(np.mean(rets[-p.vol_window :] ** 2))
         # a flat series is neither calm nor wild relative to itself: ratio 1
         vol_ratio = np.sqrt(var / long_var) if long_var > 0 else 1.0
-        last = positive_price(snapshot.price(self.symbol))
-        price = float(last) if last is not None else float(prices[-1])
-        trend = price / float(np.mean(prices[-p.trend_window :])) - 1.0
+        trend = float(prices[-1]) / float(np.mean(prices[-p.trend_window :])) - 1.0
         if not (np.isfinite(vol_ratio) and np.isfinite(trend)):
             return None
         return (
@@ -194,6 +221,18 @@ class DynamicHedge(Strategy):
             reason=f"dynamic ratio={ratio} {note}; spot={spot} {self.hedge.spot_asset}",
             details=details,
         )
+
+
+_STATE_KEYS = (
+    "regime",
+    "raw_regime",
+    "vol_ratio",
+    "trend",
+    "side",
+    "bar",
+    "pending",
+    "pending_count",
+)
 
 
 def _previous_ratio(previous: HedgeTarget | None, low: Decimal, high: Decimal) -> Decimal | None:
