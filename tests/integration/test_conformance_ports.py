@@ -4,14 +4,17 @@ Both ports wrap one venue model each, driven identically, so every number must a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 
 from bot.domain import IntentPurpose, OrderIntent, OrderKind, Side
+from bot.errors import ExchangeError
 from bot.exchange.factory import VenueConnection, create_exchange
 from bot.exchange.inprocess import InProcessExchange
 from bot.exchange.port import ExchangePort
@@ -19,6 +22,7 @@ from bot.sim.manual import ManualFeed
 from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, start_simulator
 from bot.sim.venue import Venue
 from tests.fixtures.sim.harness import PERP, SPOT, T0
+from tests.integration.http_rig import serve
 
 ETH = "ETH/USDT:USDT"
 
@@ -94,3 +98,147 @@ async def test_inprocess_and_ccxt_over_http_agree() -> None:
     mismatched = [key for key in direct if direct[key] != remote[key]]
     details = {key: (direct[key], remote[key]) for key in mismatched}
     assert mismatched == [], details
+
+
+Script = Callable[[ExchangePort, Venue], Awaitable[dict[str, Any]]]
+
+
+async def on_both(script: Script, make_feed: Callable[[], ManualFeed]) -> tuple[dict, dict]:
+    """Run ``script`` on a venue called in-process and on an identical one over ccxt + HTTP."""
+    direct_venue = Venue(make_feed(), T0)
+    direct = await script(InProcessExchange(direct_venue), direct_venue)
+    sim, port = await serve(Venue(make_feed(), T0))
+    try:
+        remote = await script(port, sim.venue)
+    finally:
+        await port.close()
+        await sim.stop()
+    return direct, remote
+
+
+def _short(value: Any) -> Any:
+    return f"{len(value)} rows" if isinstance(value, list) and len(value) > 3 else value
+
+
+def assert_alike(direct: dict, remote: dict) -> None:
+    """Every answer equal; a mismatch is shown as (in-process, over HTTP)."""
+    mismatched = {
+        k: (_short(direct[k]), _short(remote[k])) for k in direct if direct[k] != remote[k]
+    }
+    assert not mismatched, mismatched
+
+
+def answer(result: Any) -> Any:
+    """An error as its class and venue code (messages differ in wording across fronts)."""
+    if isinstance(result, ExchangeError):
+        return (type(result).__name__, result.code)
+    return result
+
+
+async def call(coro: Awaitable[Any]) -> Any:
+    try:
+        return answer(await coro)
+    except ExchangeError as exc:
+        return answer(exc)
+
+
+def flat_feed() -> ManualFeed:
+    return ManualFeed({"BTC": 60000, "ETH": 3000}, start=T0 - timedelta(days=3))
+
+
+async def ten_days_of_trading(port: ExchangePort, venue: Venue) -> dict[str, datetime]:
+    """A BTC and an ETH short opened at T0, then a small trade every 2 days for 10 days: fills
+    spread over more than Bybit's 7-day history window, and 31 funding settlements per perp."""
+    times = {}
+    await port.create_order(OrderIntent("w-0", "btc", 1, PERP, Side.SELL, D("0.5")))
+    await port.create_order(OrderIntent("we-0", "eth", 1, ETH, Side.SELL, D("5")))
+    times["open"] = venue.now
+    for n in range(1, 6):
+        venue.advance_to(venue.now + timedelta(days=2))
+        side = Side.SELL if n % 2 else Side.BUY
+        await port.create_order(OrderIntent(f"w-{n}", "btc", 1 + n, PERP, side, D("0.1")))
+        times[f"trade{n}"] = venue.now
+    venue.advance_to(venue.now + timedelta(hours=1))
+    return times
+
+
+async def windows(port: ExchangePort, venue: Venue) -> dict[str, Any]:
+    """Fills and funding read over time ranges, as the bot's cursors read them."""
+    times = await ten_days_of_trading(port, venue)
+    now = venue.now
+    out: dict[str, Any] = {"span": now - times["open"]}
+    starts = {
+        "none": None,
+        "first_fill": times["open"],  # inclusive, and more than 7 days ago
+        "8d_ago": now - timedelta(days=8),
+        "6d_ago": now - timedelta(days=6),
+        "at_a_fill": times["trade4"],  # inclusive
+        "after_all": now,
+    }
+    for name, since in starts.items():
+        out[f"fills {name}"] = await call(port.fetch_fills(None, since))
+        out[f"btc fills {name}"] = await call(port.fetch_fills(PERP, since))
+        out[f"funding {name}"] = await call(port.fetch_funding_payments(None, since))
+        out[f"eth funding {name}"] = await call(port.fetch_funding_payments(ETH, since))
+    return out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 7.2 (xchg): the in-process port answers every row since a time, Bybit over "
+    "HTTP only the 7 days from it; remove this marker when the windowed port lands",
+)
+async def test_fills_and_funding_over_time_ranges_agree() -> None:
+    direct, remote = await on_both(windows, flat_feed)
+    assert direct["span"] > timedelta(days=10)  # wider than a venue's 7-day answer
+    assert_alike(direct, remote)
+
+
+async def duplicates(port: ExchangePort, venue: Venue) -> dict[str, Any]:
+    """A client id sent twice: the same order again, another order, and after a cancel."""
+    out: dict[str, Any] = {}
+    first = OrderIntent("d-1", "btc", 1, PERP, Side.SELL, D("0.5"))
+    out["first"] = await call(port.create_order(first))
+    out["same again"] = await call(port.create_order(first))
+    other = OrderIntent("d-1", "btc", 2, PERP, Side.BUY, D("0.2"), reduce_only=True)
+    out["other order, same id"] = await call(port.create_order(other))
+    limit = OrderIntent("d-2", "btc", 3, PERP, Side.SELL, D("0.1"), kind=OrderKind.LIMIT,
+                        price=D(70000))  # fmt: skip
+    await port.create_order(limit)
+    await port.cancel_order(PERP, "d-2")
+    out["after cancel"] = await call(port.create_order(limit))
+    out["positions"] = await port.fetch_positions()
+    out["orders"] = [await port.fetch_order(PERP, cid) for cid in ("d-1", "d-2")]
+    return out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 7.5 (xchg): over ccxt a duplicate id is taken for the order found under it, "
+    "whatever it is (another side, a cancelled one); in-process it is refused (110072)",
+)
+async def test_a_duplicate_client_id_is_answered_alike() -> None:
+    direct, remote = await on_both(duplicates, flat_feed)
+    assert direct["positions"][PERP].size == D("-0.5")  # never a second order under one id
+    assert_alike(direct, remote)
+
+
+async def ticker_times(port: ExchangePort, venue: Venue) -> dict[str, Any]:
+    """The time each ticker row is stamped with: what the staleness guard judges."""
+    out = {}
+    for step in range(3):
+        venue.advance_to(venue.now + timedelta(minutes=7 * step + 1))
+        rows = await port.fetch_tickers([PERP, SPOT, ETH])
+        out[f"at {venue.now:%H:%M}"] = {symbol: t.ts for symbol, t in rows.items()}
+    return out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 7.7 (xchg): ccxt gives Bybit tickers no timestamp (None over HTTP), so the "
+    "staleness guard never fires on the production path",
+)
+async def test_ticker_timestamps_agree() -> None:
+    direct, remote = await on_both(ticker_times, flat_feed)
+    assert direct["at 07:01"][PERP] == T0 + timedelta(minutes=1)
+    assert_alike(direct, remote)
