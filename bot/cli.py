@@ -214,11 +214,12 @@ def db() -> None:
 @handles_errors
 def db_upgrade() -> None:
     """Apply all Alembic migrations to the configured database."""
-    from bot.store.migrate import schema_status, upgrade
+    from bot.store.migrate import probe, schema_status, upgrade
 
     runtime = _runtime(None)
 
     async def go() -> tuple[str | None, str]:
+        await probe(runtime.database_url, must_exist=False)
         await upgrade(runtime.database_url)
         return await schema_status(runtime.database_url)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from bot.errors import ConfigError, HedgebotError
+from bot.logging import REDACTOR
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/hedgebot.db"
 
@@ -114,3 +115,34 @@ def _install_sqlite_hooks(engine: AsyncEngine, url: URL) -> None:
                 cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
+
+
+def transactional_ddl(engine: AsyncEngine) -> None:
+    """Make SQLite run DDL inside our transaction. Python's sqlite3 driver commits implicitly
+    before CREATE/ALTER, so a migration cut short would leave half a schema and no revision; with
+    the driver's own transaction handling off and an explicit BEGIN IMMEDIATE, the whole upgrade
+    commits or rolls back as one (the SQLAlchemy documented recipe for pysqlite/aiosqlite)."""
+    if engine.dialect.name != "sqlite":
+        return  # Postgres DDL is transactional already
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_implicit(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def unavailable(url: URL, exc: BaseException) -> DatabaseUnavailable:
+    """One line: which database, the driver's first words, and what to do."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip()
+    cause = REDACTOR.scrub(text.splitlines()[0] if text else type(inner).__name__)
+    if sqlite_file(url) is not None:
+        remedy = "restore it from a backup, or move it aside to start a new one (`hedgebot run`)"
+    else:
+        remedy = (
+            "check that the server is up and HEDGEBOT_DATABASE_URL (host, port, user, password)"
+        )
+    return DatabaseUnavailable(f"database {describe(url)} cannot be opened: {cause}; {remedy}")

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.engine import URL
 
 from bot.errors import HedgebotError
-from bot.store.db import describe, parse_url, sqlite_file
+from bot.store.db import describe, parse_url, sqlite_file, unavailable
 
 # pg_try_advisory_lock(int4, int4): a fixed pair, so the lock is per database
 PG_LOCK_KEY = (0x4842, 0x0001)
@@ -83,15 +83,18 @@ def _file_lock(path: Path, where: str) -> int:
 async def _pg_lock(url: URL) -> AsyncIterator[None]:
     import asyncpg
 
-    conn: Any = await asyncpg.connect(
-        user=url.username,
-        password=url.password,
-        host=url.host,
-        port=url.port,
-        database=url.database,
-        timeout=10,
-        server_settings={"application_name": f"hedgebot {holder_text()}"[:63]},
-    )
+    try:
+        conn: Any = await asyncpg.connect(
+            user=url.username,
+            password=url.password,
+            host=url.host,
+            port=url.port,
+            database=url.database,
+            timeout=10,
+            server_settings={"application_name": f"hedgebot {holder_text()}"[:63]},
+        )
+    except Exception as exc:  # unreachable, refused, bad password: one line naming the server
+        raise unavailable(url, exc) from None
     try:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *PG_LOCK_KEY):
             holder = await conn.fetchval(

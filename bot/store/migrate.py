@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 import migrations
-from bot.logging import REDACTOR, get_logger
+from bot.logging import get_logger
 from bot.store.db import (
     DatabaseUnavailable,
     describe,
@@ -23,6 +23,8 @@ from bot.store.db import (
     normalize_url,
     parse_url,
     sqlite_file,
+    transactional_ddl,
+    unavailable,
 )
 
 Action = Callable[[Connection, Config], None]
@@ -79,6 +81,7 @@ def _current(conn: Connection) -> str | None:
 async def _run(url: str, action: Action) -> None:
     cfg = alembic_config(url)
     engine = make_engine(url)
+    transactional_ddl(engine)  # all of the upgrade, or none of it
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_with_connection, cfg, action)
@@ -106,30 +109,10 @@ async def probe(url: str, *, must_exist: bool) -> str | None:
         current = await current_revision(url)
     except Exception as exc:  # any failure here means "cannot open": say which file and why
         get_logger("bot.store").debug("database probe failed", exc_info=True)
-        raise DatabaseUnavailable(
-            f"database {where} cannot be opened: {_cause(exc)}; " + _remedy(path is not None)
-        ) from None
+        raise unavailable(parsed, exc) from None
     if must_exist and current is None:
         raise DatabaseUnavailable(
             f"{where} holds no hedgebot schema: run `hedgebot run` (or `hedgebot db upgrade`) "
             "first, or point HEDGEBOT_DATABASE_URL at the bot's database"
         )
     return current
-
-
-def _cause(exc: BaseException) -> str:
-    inner = getattr(exc, "orig", None) or exc
-    text = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
-    return REDACTOR.scrub(text)
-
-
-def _remedy(is_file: bool) -> str:
-    if is_file:
-        return (
-            "restore it from a backup, or move it aside to start a new one "
-            "(`hedgebot run` creates it)"
-        )
-    return (
-        "check that the server is up and that HEDGEBOT_DATABASE_URL (host, port, user, "
-        "password, database) is right"
-    )
