@@ -42,7 +42,8 @@ _STATE_TO_STATUS = {
 # the venue once older than its receive window (Bybit: 5 s by default), so it cannot land later.
 UNKNOWN_GRACE = timedelta(seconds=30)
 HISTORY_WINDOW = timedelta(days=6)  # a little less than what a venue answers after a start time
-MAX_SCAN = 8  # windows scanned forward per read, when a cursor is far behind
+CLOCK_MARGIN = timedelta(days=1)  # a scanned window's end stays this far behind our clock
+MAX_SCAN = 16  # windows scanned forward per read, when a cursor is far behind (~3 months)
 FILL_CURSOR = "fills_since"
 FUNDING_CURSOR = "funding_since"
 
@@ -129,48 +130,72 @@ async def ingest(
 ) -> None:
     """Fetch fills only when something may have executed and funding only after a settlement."""
     if fills_due:
-        fills = await _read_since(
-            store, FILL_CURSOR, snapshot.ts, lambda since: port.fetch_fills(None, since)
+        fills, cursor = await _read_since(
+            store,
+            FILL_CURSOR,
+            snapshot.ts,
+            lambda since, until: port.fetch_fills(None, since, until),
+            lambda f: (f.ts, f.trade_id),
         )
         result.fills = fills
         if fills:
             known = await store.known_trade_ids([f.trade_id for f in fills])
             result.fresh_fills = [f for f in fills if f.trade_id not in known]
             result.new_fills = await store.add_fills(fills)
-            await store.set_cursor(FILL_CURSOR, max(f.ts for f in fills).isoformat())
             result.stop_fills = [
                 f for f in result.fresh_fills if purpose_of(f.client_order_id) == IntentPurpose.STOP
             ]
+        await _move_cursor(store, FILL_CURSOR, cursor)
     if funding_due:
-        payments = await _read_since(
+        payments, cursor = await _read_since(
             store,
             FUNDING_CURSOR,
             snapshot.ts,
-            lambda since: port.fetch_funding_payments(None, since),
+            lambda since, until: port.fetch_funding_payments(None, since, until),
+            lambda p: (p.ts, p.payment_id),
         )
         if payments:
             result.new_funding = await store.add_funding(payments)
-            await store.set_cursor(FUNDING_CURSOR, max(p.ts for p in payments).isoformat())
+        await _move_cursor(store, FUNDING_CURSOR, cursor)
 
 
 async def _read_since(
     store: Store,
     name: str,
     now: datetime,
-    read: Callable[[datetime | None], Awaitable[Sequence[T]]],
-) -> list[T]:
-    """Read from the cursor on. Venues answer a start time with at most a window after it (Bybit:
-    7 days), so after a long absence an empty answer does not mean there is nothing newer: scan
-    forward a window at a time, a bounded number of steps per cycle. The cursor only ever moves to
-    a time the venue itself reported, so a difference between its clock and ours loses nothing."""
+    read: Callable[[datetime | None, datetime | None], Awaitable[Sequence[T]]],
+    key: Callable[[T], tuple[datetime, str]],
+) -> tuple[list[T], datetime | None]:
+    """Every row from the cursor up to now (oldest first, once each), and where the cursor goes
+    next: the caller moves it only after storing the rows, so a crash in between re-reads.
+
+    Venues answer a start time with at most a window after it (Bybit: 7 days), and the cursor's
+    own last row is always in that window, so a non-empty answer does not mean there is nothing
+    newer: walk windows with explicit end times until the last one reaches now; that last one is
+    asked open-ended (the venue's own window from its start covers now, whatever our clock says).
+    A window read in full is never asked again: the cursor moves to its end, kept a day short of
+    now so that a difference between the venue's clock and ours loses nothing."""
     value = await store.get_cursor(name)
     since = datetime.fromisoformat(value) if value else None
-    rows = list(await read(since))
-    steps = 0
-    while not rows and since is not None and now - since > HISTORY_WINDOW and steps < MAX_SCAN:
-        since, steps = since + HISTORY_WINDOW, steps + 1
-        rows = list(await read(since))
-    return rows
+    if since is None:  # first read: the venue's default, its most recent window
+        rows = list(await read(None, None))
+        reached = now - HISTORY_WINDOW
+    else:
+        rows, start, steps = [], since, 0
+        while now - start > HISTORY_WINDOW and steps < MAX_SCAN:
+            rows += await read(start, start + HISTORY_WINDOW)
+            start, steps = start + HISTORY_WINDOW, steps + 1
+        if now - start <= HISTORY_WINDOW:
+            rows += await read(start, None)
+        reached = min(start, now - CLOCK_MARGIN)
+    unique = sorted({key(r): r for r in rows}.items())  # windows share their boundary instant
+    cursor = max([k[0] for k, _ in unique] + [reached] + ([since] if since else []))
+    return [r for _, r in unique], (cursor if cursor != since else None)
+
+
+async def _move_cursor(store: Store, name: str, cursor: datetime | None) -> None:
+    if cursor is not None:
+        await store.set_cursor(name, cursor.isoformat())
 
 
 def detect_drift(

@@ -210,14 +210,16 @@ class CcxtOrders(CcxtBase):
             return list(sorted(self._traded))
         return [None]
 
-    async def fetch_fills(self, symbol: str | None, since: datetime | None) -> Sequence[Fill]:
+    async def fetch_fills(
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
+    ) -> Sequence[Fill]:
         await self.load_markets()
         if symbol is None and MarketKind.PERP not in self._kinds:
             return []
         since_ms = datetime_to_ms(since) if since is not None else None
         fills: dict[str, Fill] = {}
         for sym in self._fill_symbols(symbol):
-            params = dict(_PERP_TYPE) if sym is None else {}
+            params = {**(_PERP_TYPE if sym is None else {}), **_until(until)}
             rows = await self._pages(
                 "fetch_fills",
                 self._client.fetch_my_trades,
@@ -232,12 +234,12 @@ class CcxtOrders(CcxtBase):
                 if market is None or (sym is None and market.kind != MarketKind.PERP):
                     continue
                 fill = om.to_fill(row, market, self._profile.settle)
-                if since is None or fill.ts >= since:
+                if _within(fill.ts, since, until):
                     fills[fill.trade_id] = fill
         return sorted(fills.values(), key=lambda f: (f.ts, f.trade_id))
 
     async def fetch_funding_payments(
-        self, symbol: str | None, since: datetime | None
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
     ) -> Sequence[FundingPayment]:
         await self.load_markets()
         if symbol is None and MarketKind.PERP not in self._kinds:
@@ -245,7 +247,11 @@ class CcxtOrders(CcxtBase):
         if symbol is not None:
             self._market(symbol)
         since_ms = datetime_to_ms(since) if since is not None else None
-        params = {**(_PERP_TYPE if symbol is None else {}), **self._page_limit(PAGE_SIZE)}
+        params = {
+            **(_PERP_TYPE if symbol is None else {}),
+            **self._page_limit(PAGE_SIZE),
+            **_until(until),
+        }
         rows = await self._pages(
             "fetch_funding_payments",
             self._client.fetch_funding_history,
@@ -266,6 +272,15 @@ class CcxtOrders(CcxtBase):
                 amount_field=self._profile.funding_info_field,
                 paid_positive=self._profile.funding_paid_positive,
             )
-            if since is None or payment.ts >= since:
+            if _within(payment.ts, since, until):
                 payments[payment.payment_id] = payment
         return sorted(payments.values(), key=lambda p: (p.ts, p.payment_id))
+
+
+def _until(until: datetime | None) -> dict[str, int]:
+    # ccxt's unified end of a time range (Bybit: endTime; the span to the start stays <= 7 days)
+    return {"until": datetime_to_ms(until)} if until is not None else {}
+
+
+def _within(ts: datetime, since: datetime | None, until: datetime | None) -> bool:
+    return (since is None or ts >= since) and (until is None or ts <= until)

@@ -9,7 +9,7 @@ reconcile sees the same flow on both ports.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain import (
@@ -51,6 +51,7 @@ _STATE = {
     "Rejected": OrderState.REJECTED,
 }
 _NOT_FOUND = {ORDER_NOT_FOUND, 170213}
+HISTORY_SPAN = timedelta(days=7)  # Bybit /v5/execution/list
 
 
 def unified_symbol(spec: MarketSpec) -> str:
@@ -250,14 +251,39 @@ class InProcessExchange:
                 raise _error(exc, "set_leverage") from None
 
     # ---- history -------------------------------------------------------------------------------
-    def _executions(self, symbol: str | None, kind: str, operation: str) -> list[Execution]:
+    def _executions(
+        self,
+        symbol: str | None,
+        kind: str,
+        operation: str,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[Execution]:
+        """Bybit's window, as the HTTP front answers it: without times the last 7 days, one bound
+        given the 7 days from or to it, a span above 7 days refused."""
+        start, end = since, until
+        if start is None:
+            end = end or self.venue.now
+            start = end - HISTORY_SPAN
+        elif end is None:
+            end = start + HISTORY_SPAN
+        elif end - start > HISTORY_SPAN:
+            raise ExchangeError(
+                "10001 The time range between startTime and endTime cannot exceed 7 days",
+                operation=operation,
+                code="10001",
+            )
         if symbol is None:
-            return self.venue.executions("linear", exec_type=kind)
+            return self.venue.executions("linear", exec_type=kind, start=start, end=end)
         spec = self._spec(symbol, operation)
-        return self.venue.executions(spec.category, spec.symbol, exec_type=kind)
+        return self.venue.executions(
+            spec.category, spec.symbol, exec_type=kind, start=start, end=end
+        )
 
-    async def fetch_fills(self, symbol: str | None, since: datetime | None) -> Sequence[Fill]:
-        rows = self._executions(symbol, "Trade", "fetch_fills")
+    async def fetch_fills(
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
+    ) -> Sequence[Fill]:
+        rows = self._executions(symbol, "Trade", "fetch_fills", since, until)
         fills = [
             Fill(
                 trade_id=e.exec_id,
@@ -277,9 +303,9 @@ class InProcessExchange:
         return sorted(fills, key=lambda f: (f.ts, f.trade_id))  # the ccxt adapter's order
 
     async def fetch_funding_payments(
-        self, symbol: str | None, since: datetime | None
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
     ) -> Sequence[FundingPayment]:
-        rows = self._executions(symbol, "Funding", "fetch_funding_payments")
+        rows = self._executions(symbol, "Funding", "fetch_funding_payments", since, until)
         payments = [
             FundingPayment(
                 payment_id=e.exec_id,

@@ -69,16 +69,19 @@ class ExchangePort(Protocol):
         """Cancel by client order id. False if no longer open (filled, cancelled, unknown)."""
         ...
 
-    async def fetch_fills(self, symbol: str | None, since: datetime | None) -> Sequence[Fill]:
-        """Our executions since a time (inclusive), oldest first: of one symbol, or (None) of every
-        linear perp in one request."""
+    async def fetch_fills(
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
+    ) -> Sequence[Fill]:
+        """Our executions from ``since`` to ``until`` (inclusive), oldest first: of one symbol, or
+        (None) of every linear perp in one request. Like Bybit, a venue answers at most a window
+        (7 days) from ``since``; ``until - since`` must stay within it."""
         ...
 
     async def fetch_funding_payments(
-        self, symbol: str | None, since: datetime | None
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
     ) -> Sequence[FundingPayment]:
-        """Funding settlements since a time (inclusive), oldest first: of one perp, or (None) of
-        every linear perp in one request."""
+        """Funding settlements from ``since`` to ``until`` (inclusive), oldest first: of one perp,
+        or (None) of every linear perp in one request; the same window as fetch_fills."""
         ...
 
     async def fetch_ohlcv(

@@ -107,17 +107,19 @@ class SplitExchange:
     async def cancel_order(self, symbol: str, client_order_id: str) -> bool:
         return await (await self._side(symbol)).cancel_order(symbol, client_order_id)
 
-    async def fetch_fills(self, symbol: str | None, since: datetime | None) -> Sequence[Fill]:
+    async def fetch_fills(
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
+    ) -> Sequence[Fill]:
         if symbol is None:
-            return await self._perp.fetch_fills(None, since)
-        return await (await self._side(symbol)).fetch_fills(symbol, since)
+            return await self._perp.fetch_fills(None, since, until)
+        return await (await self._side(symbol)).fetch_fills(symbol, since, until)
 
     async def fetch_funding_payments(
-        self, symbol: str | None, since: datetime | None
+        self, symbol: str | None, since: datetime | None, until: datetime | None = None
     ) -> Sequence[FundingPayment]:
         if symbol is not None:
             await self._side(symbol)
-        return await self._perp.fetch_funding_payments(symbol, since)
+        return await self._perp.fetch_funding_payments(symbol, since, until)
 
     async def fetch_ohlcv(
         self, symbol: str, timeframe: str, since: datetime | None, limit: int
