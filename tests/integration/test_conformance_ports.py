@@ -183,11 +183,6 @@ async def windows(port: ExchangePort, venue: Venue) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7.2 (xchg): the in-process port answers every row since a time, Bybit over "
-    "HTTP only the 7 days from it; remove this marker when the windowed port lands",
-)
 async def test_fills_and_funding_over_time_ranges_agree() -> None:
     direct, remote = await on_both(windows, flat_feed)
     assert direct["span"] > timedelta(days=10)  # wider than a venue's 7-day answer
