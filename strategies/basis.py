@@ -1,26 +1,34 @@
-"""basis: cash and carry. Hold a spot long and an equal perp short to collect positive funding.
+"""basis: cash and carry. Buy spot and short the same quantity on the perp to collect funding.
 
 Funding is annualised (rate x settlements per year, ``24 / interval_hours * 365``) as the average of
-the next predicted rate and the last ``lookback`` settled rates. Round-trip fees (``fee_rate`` x 2
-legs x 2 sides) are amortised over ``horizon_days`` and subtracted:
+the next predicted rate and the last ``lookback`` settled rates. Round-trip fees (each leg bought
+and sold once) are amortised over ``horizon_days`` and subtracted:
 
-    net_apr = funding_apr - 4 * fee_rate * 365 / horizon_days
+    net_apr = funding_apr - 2 * (spot_fee_rate + perp_fee_rate) * 365 / horizon_days
 
-Exited, it enters when ``net_apr > enter_apr``; entered, it stays while ``net_apr >= exit_apr``
-(``exit_apr < enter_apr``: hysteresis). The state lives in ``details["state"]`` of its previous
-target. Entered: ``spot_size = qty`` of ``<spot_asset>/<perp quote>`` and perp ``size = -qty``;
-exited: both 0. With ``notional`` instead of ``qty``, the quantity is fixed at entry (notional /
-spot price) and kept in ``details["qty"]`` until exit, so price moves do not churn the legs. A
-previous target without ``details`` (restored after a restart) counts as entered when its size is
-short, with ``qty = -size``. Without a predicted funding rate it makes no decision (positions
-stay as they are).
+Out, it enters when ``net_apr > enter_apr``; in, it stays while ``net_apr >= exit_apr``
+(``exit_apr < enter_apr``: hysteresis). Entered, the perp target is ``-qty``; exited, 0. With
+``notional`` instead of ``qty`` the quantity is fixed at entry (notional / spot price) and kept in
+``details["qty"]`` until exit. Without a predicted funding rate it makes no decision.
 
-Note: the spot leg is a *holding* target for the whole spot balance of that asset, so a basis hedge
-should use an asset that no other hedge or manual position holds.
+The spot leg touches only the spot it bought itself. Its state lives in the previous target's
+details (persisted with it): ``own`` is the spot it bought and still holds, ``spot`` the leg's
+phase and ``anchor`` the holding it is trading toward:
+
+- on entry it asks for a holding of ``balance + qty`` (``spot = "buying"``) until the balance
+  reaches it; from then on (``spot = "held"``) it leaves the spot alone (``spot_size = None``);
+- on exit it asks for ``balance - min(own, balance)`` (``spot = "selling"``) until reached, then
+  leaves the spot alone; a balance the user sold below ``own`` shrinks ``own`` with it;
+- waiting (never entered) it never asks for a spot holding at all.
+
+A previous target restored without details counts as entered when its size is short, with
+``qty = -size`` and nothing of its own to sell. Known limit: a manual trade of the same coin in
+the cycle while a spot order of its own is in flight is taken for that order's fill.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 
 from pydantic import Field, model_validator
@@ -31,14 +39,18 @@ from strategies.series import positive_price, quantize, spot_symbol_for
 
 DAYS_PER_YEAR = 365
 ENTERED, EXITED = "entered", "exited"
+BUYING, HELD, SELLING = "buying", "held", "selling"
 ZERO = Decimal(0)
 
 
 class BasisParams(StrategyParams):
     qty: Decimal | None = Field(default=None, gt=0, description="base units to deploy")
     notional: Decimal | None = Field(default=None, gt=0, description="quote to deploy (or qty)")
-    fee_rate: Decimal = Field(
-        default=Decimal("0.00055"), ge=0, le=Decimal("0.01"), description="taker fee per fill"
+    spot_fee_rate: Decimal = Field(
+        default=Decimal("0.001"), ge=0, le=Decimal("0.01"), description="spot taker fee per fill"
+    )
+    perp_fee_rate: Decimal = Field(
+        default=Decimal("0.00055"), ge=0, le=Decimal("0.01"), description="perp taker fee per fill"
     )
     horizon_days: Decimal = Field(default=Decimal(30), gt=0, le=3650, description="fee amortising")
     enter_apr: Decimal = Field(
@@ -78,43 +90,48 @@ class BasisTrade(Strategy):
     def ratio_bounds(self) -> tuple[Decimal, Decimal]:
         return ZERO, Decimal(1)
 
+    def symbols_read(self, quote: str = "USDT") -> frozenset[str]:
+        return frozenset({self.spot_symbol, self.hedge.perp_symbol})
+
     def funding_history_needed(self) -> int:
         return self.p.lookback
 
     def fee_apr(self) -> Decimal:
-        return 4 * self.p.fee_rate * DAYS_PER_YEAR / self.p.horizon_days
+        p = self.p
+        return 2 * (p.spot_fee_rate + p.perp_fee_rate) * DAYS_PER_YEAR / p.horizon_days
 
     def target(self, snapshot: Snapshot, previous: HedgeTarget | None) -> HedgeTarget | None:
         p = self.p
-        perp = self.hedge.perp_symbol
-        predicted = snapshot.funding.get(perp)
+        predicted = snapshot.funding.get(self.hedge.perp_symbol)
         if predicted is None or not predicted.rate.is_finite():
             return None
-        settled = [r for r in snapshot.funding_history.get(perp, ()) if r.rate.is_finite()]
+        settled = [
+            r
+            for r in snapshot.funding_history.get(self.hedge.perp_symbol, ())
+            if r.rate.is_finite()
+        ]
         rates = [predicted, *settled[-p.lookback :]] if p.lookback else [predicted]
         funding_apr = sum((annualised(r) for r in rates), ZERO) / len(rates)
         net_apr = quantize(funding_apr - self.fee_apr(), 6)
         was_entered = _was_entered(previous)
+        balance = snapshot.spot_qty(self.hedge.spot_asset)
+        leg = _Leg.of(previous, balance)
         note = f"net_apr={net_apr} (funding {quantize(funding_apr, 6)} avg of {len(rates)})"
         if was_entered and net_apr >= p.exit_apr:
             qty = self._locked_qty(previous) or self._qty(snapshot)
-            return self._entered(qty, f"stay: {note} >= exit {p.exit_apr}", net_apr)
+            if qty is None:
+                return None  # entered, notional mode, no locked qty and no price: keep as is
+            return self._entered(qty, leg, f"stay: {note} >= exit {p.exit_apr}", net_apr)
         if not was_entered and net_apr > p.enter_apr:
             qty = self._qty(snapshot)
             if qty is not None:
-                return self._entered(qty, f"enter: {note} > enter {p.enter_apr}", net_apr)
+                leg = leg.enter(qty, balance)
+                return self._entered(qty, leg, f"enter: {note} > enter {p.enter_apr}", net_apr)
             note += "; no spot price to size the notional"
+        if was_entered:
+            leg = leg.exit(balance)
         why = f"exit: {note} < exit {p.exit_apr}" if was_entered else f"wait: {note}"
-        return HedgeTarget(
-            hedge=self.hedge.name,
-            perp_symbol=perp,
-            size=ZERO,
-            ratio=ZERO,
-            reason=f"basis {why}",
-            details={"state": EXITED, "net_apr": str(net_apr)},
-            spot_symbol=self.spot_symbol,
-            spot_size=ZERO,
-        )
+        return self._make(ZERO, leg, f"basis {why}", {"state": EXITED, "net_apr": str(net_apr)})
 
     def _qty(self, snapshot: Snapshot) -> Decimal | None:
         if self.p.qty is not None:
@@ -128,25 +145,96 @@ class BasisTrade(Strategy):
     def _locked_qty(self, previous: HedgeTarget | None) -> Decimal | None:
         if self.p.qty is not None or previous is None:
             return None  # qty mode follows the configured qty, even after a config change
-        try:
-            qty = Decimal(previous.details.get("qty", ""))
-        except ArithmeticError:
+        qty = _decimal(previous.details.get("qty"))
+        if qty is None:
             qty = -previous.size  # a target restored without details: its perp leg is -qty
         return qty if qty.is_finite() and qty > 0 else None
 
-    def _entered(self, qty: Decimal | None, why: str, net_apr: Decimal) -> HedgeTarget | None:
-        if qty is None:
-            return None  # entered, notional mode, no locked qty and no price: keep as is
+    def _entered(self, qty: Decimal, leg: _Leg, why: str, net_apr: Decimal) -> HedgeTarget:
+        details = {"state": ENTERED, "qty": str(qty), "net_apr": str(net_apr)}
+        reason = f"basis {why}; {qty} {self.hedge.spot_asset} spot long, perp short"
+        return self._make(-qty, leg, reason, details)
+
+    def _make(self, size: Decimal, leg: _Leg, reason: str, details: dict[str, str]) -> HedgeTarget:
+        details.update(leg.details())
+        if leg.anchor is not None:
+            reason += f"; spot {leg.phase} toward {leg.anchor} (own {leg.own})"
         return HedgeTarget(
             hedge=self.hedge.name,
             perp_symbol=self.hedge.perp_symbol,
-            size=-qty,
-            ratio=Decimal(1),
-            reason=f"basis {why}; {qty} {self.hedge.spot_asset} spot long, perp short",
-            details={"state": ENTERED, "qty": str(qty), "net_apr": str(net_apr)},
-            spot_symbol=self.spot_symbol,
-            spot_size=qty,
+            size=size,
+            ratio=Decimal(1) if size < 0 else ZERO,
+            reason=reason,
+            details=details,
+            spot_symbol=self.spot_symbol if leg.anchor is not None else None,
+            spot_size=leg.anchor,
         )
+
+
+class _Leg:
+    """The spot leg: what it owns, its phase and the holding it is trading toward (None: the
+    spot balance is left alone)."""
+
+    def __init__(self, own: Decimal, phase: str, anchor: Decimal | None) -> None:
+        self.own, self.phase, self.anchor = own, phase, anchor
+
+    @classmethod
+    def of(cls, previous: HedgeTarget | None, balance: Decimal) -> _Leg:
+        """Carry the previous leg forward to this cycle's balance."""
+        details: Mapping[str, str] = previous.details if previous is not None else {}
+        own = _decimal(details.get("own"))
+        if own is None:  # details from before "own" was kept: the old target held ``qty``
+            legacy = _decimal(details.get("qty")) if details.get("state") == ENTERED else None
+            own = legacy or ZERO
+        phase, anchor = details.get("spot", ""), _decimal(details.get("anchor"))
+        held = max(balance, ZERO)
+        if anchor is None or anchor < 0 or phase not in (BUYING, SELLING):
+            return cls(min(max(own, ZERO), held), HELD if own > 0 else "", None)
+        if phase == BUYING:
+            if balance >= anchor:
+                return cls(min(own, held), HELD, None)  # bought
+            return cls(own, BUYING, anchor)  # in flight, or to retry
+        if balance <= anchor:
+            return cls(ZERO, "", None)  # sold
+        return cls(own, SELLING, anchor)
+
+    def enter(self, qty: Decimal, balance: Decimal) -> _Leg:
+        """Buy ``qty`` on top of whatever is held now (the user's spot stays theirs)."""
+        owned = self.phase in (HELD, SELLING)  # re-entering while its sell is in flight keeps it
+        want = qty - self.own if owned else qty
+        if want <= 0:
+            return _Leg(self.own, HELD, None)
+        return _Leg(self.own + want if owned else want, BUYING, max(balance, ZERO) + want)
+
+    def exit(self, balance: Decimal) -> _Leg:
+        """Sell what it owns, never more than the balance; a buy still in flight is counted by
+        what arrived of it."""
+        held = max(balance, ZERO)
+        own = self.own
+        if self.phase == BUYING and self.anchor is not None:
+            own = max(ZERO, own - (self.anchor - held))  # the part of the buy that filled
+        if self.phase == SELLING:
+            return self
+        sell = min(own, held)
+        if sell <= 0:
+            return _Leg(ZERO, "", None)
+        return _Leg(own, SELLING, held - sell)
+
+    def details(self) -> dict[str, str]:
+        out = {"own": str(self.own)}
+        if self.phase:
+            out["spot"] = self.phase
+        if self.anchor is not None:
+            out["anchor"] = str(self.anchor)
+        return out
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    try:
+        value = Decimal(text or "")
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() else None
 
 
 def _was_entered(previous: HedgeTarget | None) -> bool:

@@ -107,4 +107,5 @@ def test_describe_all_lists_params_with_defaults_and_descriptions() -> None:
     portfolio = {p["name"]: p for p in by_name["portfolio"]["params"]}
     assert portfolio["assets"]["required"] is True and portfolio["assets"]["default"] is None
     basis = {p["name"]: p for p in by_name["basis"]["params"]}
-    assert basis["fee_rate"]["default"] == "0.00055"
+    assert basis["perp_fee_rate"]["default"] == "0.00055"
+    assert basis["spot_fee_rate"]["default"] == "0.001"

@@ -10,7 +10,7 @@ from bot.domain import HedgeTarget
 from strategies.basis import BasisTrade
 from tests.unit.test_strategy_support import BTC_PERP, make_snapshot, make_strategy
 
-# default fees: 4 x 0.00055 x 365 / 30 days = 0.02677 APR; 8 h funding: APR = rate x 1095
+# default fees: 2 x (0.001 + 0.00055) x 365 / 30 days = 0.03772 APR; 8 h funding: APR = rate x 1095
 
 
 def basis(**params: object) -> BasisTrade:
@@ -26,9 +26,10 @@ def step(
     *,
     history: Sequence[float] = (),
     spot_price: float = 40000,
+    btc: float | str = 3,
 ) -> HedgeTarget | None:
     snap = make_snapshot(
-        balances={"BTC": 3},
+        balances={"BTC": btc},
         prices={"BTC/USDT": spot_price, BTC_PERP: spot_price},
         funding={} if rate is None else {BTC_PERP: rate},
         funding_history={BTC_PERP: history},
@@ -38,29 +39,71 @@ def step(
 
 def test_enters_and_exits_on_thresholds_with_hysteresis() -> None:
     s = basis()
-    waiting = step(s, 0.0001, None)  # net 0.0827 < enter 0.10
+    waiting = step(s, 0.0001, None)  # net 0.0718 < enter 0.10
     assert waiting is not None and waiting.details["state"] == "exited"
-    assert (waiting.size, waiting.spot_size, waiting.spot_symbol) == (0, 0, "BTC/USDT")
-    entered = step(s, 0.0002, waiting)  # net 0.192 > 0.10
+    assert (waiting.size, waiting.spot_size, waiting.spot_symbol) == (0, None, None)
+    entered = step(s, 0.0002, waiting)  # net 0.181 > 0.10: buy 0.5 on top of the 3 held
     assert entered is not None and entered.details["state"] == "entered"
-    assert (entered.size, entered.spot_size) == (Decimal("-0.5"), Decimal("0.5"))
+    assert (entered.size, entered.spot_size) == (Decimal("-0.5"), Decimal("3.5"))
     assert entered.spot_symbol == "BTC/USDT" and entered.ratio == 1
-    stay = step(s, 0.0001, entered)  # net 0.0827: below enter, above exit 0.03
+    assert (entered.details["own"], entered.details["spot"]) == ("0.5", "buying")
+    stay = step(s, 0.0001, entered, btc="3.5")  # net 0.0718: below enter, above exit 0.03
     assert stay is not None and stay.details["state"] == "entered" and stay.size == Decimal("-0.5")
-    gone = step(s, 0.00004, stay)  # net 0.0170 < exit 0.03
+    assert stay.spot_size is None and stay.details["spot"] == "held"  # bought: spot left alone
+    gone = step(s, 0.00004, stay, btc="3.5")  # net 0.0061 < exit 0.03: sell its own 0.5
     assert gone is not None and gone.details["state"] == "exited"
-    assert (gone.size, gone.spot_size) == (0, 0)
-    again = step(s, 0.0001, gone)  # the same rate that kept it in does not bring it back
-    assert again is not None and again.details["state"] == "exited"
+    assert (gone.size, gone.spot_size) == (0, Decimal(3))
+    done = step(s, 0.0001, gone, btc=3)  # sold; the same rate that kept it in does not re-enter
+    assert done is not None and done.details["state"] == "exited"
+    assert done.spot_size is None and done.details["own"] == "0"
+
+
+def test_waiting_never_sells_the_users_spot() -> None:
+    """The README example: the user holds 2 BTC; the first cycle says "wait" and used to target a
+    spot holding of 0, selling the user's 2 BTC."""
+    out = step(basis(), 0.0001, None, btc=2)
+    assert out is not None and out.reason.startswith("basis wait")
+    assert out.spot_size is None and out.spot_symbol is None and out.size == 0
+
+
+def test_exit_sells_only_what_it_bought() -> None:
+    s = basis()
+    entered = step(s, 0.0002, None, btc=2)
+    assert entered is not None and entered.spot_size == Decimal("2.5")
+    held = step(s, 0.0002, entered, btc="2.5")
+    more = step(s, 0.0002, held, btc="7.5")  # the user bought 5 more meanwhile: theirs
+    assert more is not None and more.spot_size is None
+    gone = step(s, 0.00004, more, btc="7.5")
+    assert gone is not None and gone.spot_size == Decimal("7.0")
+
+
+def test_a_sold_holding_shrinks_what_it_may_sell() -> None:
+    s = basis()
+    entered = step(s, 0.0002, None, btc=0)
+    held = step(s, 0.0002, entered, btc="0.5")
+    sold = step(s, 0.0002, held, btc="0.2")  # the user sold 0.3 of the basis spot by hand
+    assert sold is not None and sold.details["own"] == "0.2" and sold.spot_size is None
+    gone = step(s, 0.00004, sold, btc="0.2")
+    assert gone is not None and gone.spot_size == 0
+    emptied = step(s, 0.00004, step(s, 0.0002, held, btc=0), btc=0)  # all of it sold by hand
+    assert emptied is not None and emptied.spot_size is None and emptied.size == 0
+
+
+def test_exit_while_the_buy_is_unfilled_sells_nothing() -> None:
+    s = basis()
+    entered = step(s, 0.0002, None, btc=2)  # asks for 2.5; the buy never filled
+    gone = step(s, 0.00004, entered, btc=2)
+    assert gone is not None and gone.size == 0 and gone.spot_size is None
 
 
 def test_fees_amortised_over_horizon_decide_entry() -> None:
-    rate = 0.00012  # funding APR 0.1314
+    rate = 0.00013  # funding APR 0.14235
     short = step(basis(horizon_days="30"), rate, None)  # net 0.1046 > 0.10
-    shorter = step(basis(horizon_days="10"), rate, None)  # net 0.0511
+    shorter = step(basis(horizon_days="10"), rate, None)  # net 0.0292
     assert short is not None and short.details["state"] == "entered"
     assert shorter is not None and shorter.details["state"] == "exited"
-    assert basis(fee_rate="0.001", horizon_days="10").fee_apr() == Decimal("0.146")
+    fees = basis(spot_fee_rate="0.001", perp_fee_rate="0.0005", horizon_days="10").fee_apr()
+    assert fees == Decimal("0.1095")  # 2 x (0.001 + 0.0005) x 365 / 10
 
 
 def test_settled_rates_are_averaged_with_the_predicted_one() -> None:
@@ -76,11 +119,10 @@ def test_settled_rates_are_averaged_with_the_predicted_one() -> None:
 def test_notional_mode_fixes_qty_at_entry() -> None:
     s = basis(qty=None, notional="10000")
     entered = step(s, 0.0003, None, spot_price=40000)
-    assert entered is not None and entered.spot_size == Decimal("0.25")
-    later = step(s, 0.0003, entered, spot_price=50000)
-    assert (
-        later is not None and later.spot_size == Decimal("0.25") and later.size == -later.spot_size
-    )
+    assert entered is not None and entered.spot_size == Decimal("3.25")  # 3 held + 0.25
+    later = step(s, 0.0003, entered, spot_price=50000)  # not filled yet: the same holding
+    assert later is not None and later.spot_size == Decimal("3.25")
+    assert later.size == Decimal("-0.25") and Decimal(later.details["qty"]) == Decimal("0.25")
 
 
 def test_previous_restored_without_details_keeps_the_trade() -> None:
@@ -88,7 +130,7 @@ def test_previous_restored_without_details_keeps_the_trade() -> None:
     restored = HedgeTarget("h1", BTC_PERP, Decimal("-0.25"), "restored", ratio=Decimal(1))
     stay = step(basis(qty=None, notional="10000"), 0.0001, restored, spot_price=80000)
     assert stay is not None and stay.details["state"] == "entered"
-    assert (stay.size, stay.spot_size) == (Decimal("-0.25"), Decimal("0.25"))
+    assert (stay.size, stay.spot_size) == (Decimal("-0.25"), None)  # nothing of its own known
     flat = HedgeTarget("h1", BTC_PERP, Decimal(0), "restored", ratio=Decimal(0))
     out = step(basis(), 0.0001, flat)
     assert out is not None and out.details["state"] == "exited"
