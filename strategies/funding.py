@@ -1,14 +1,20 @@
 """funding: a direct hedge at ``base_ratio``, scaled down while funding runs against the short.
 
-A negative rate means shorts pay longs. Funding is *persistently adverse* when both the next
-predicted rate and the average of the last ``lookback`` settled rates are below ``-adverse_rate``.
-Then the milder of the two (the smaller magnitude) sets how far the ratio falls: linearly from
-``base_ratio`` at ``adverse_rate`` to ``min_ratio`` at ``full_cut_rate`` and beyond; never below
-``min_ratio``. As soon as either rate is no longer adverse the ratio returns to ``base_ratio``.
+A negative rate means shorts pay longs. Rates are compared per 8-hour settlement: a rate of another
+interval is rescaled to 8 h. Two states, kept in ``details["state"]`` of the previous target:
 
-Rates are compared per 8-hour settlement: a rate of another interval is rescaled to 8 h. Without a
-predicted rate, or without any settled history, persistence cannot be judged and the ratio is
-``base_ratio``.
+- ``normal`` -> ``adverse`` when both the next predicted rate and the average of the last
+  ``lookback`` settled rates are below ``-adverse_rate`` (one bad print is not persistence);
+- ``adverse`` -> ``normal`` only when the last ``exit_after`` settled rates are each no longer
+  adverse (>= ``-adverse_rate``) and the predicted rate is not adverse either: a single sign flip,
+  predicted or settled, never restores the full hedge.
+
+While adverse, the cut is set by the milder of the predicted rate and the settled average (the
+settled average alone while the predicted rate is not adverse): the ratio falls linearly from
+``base_ratio`` at ``adverse_rate`` to ``min_ratio`` at ``full_cut_rate`` and beyond, never below
+``min_ratio``. Without a predicted rate or settled history persistence cannot be judged: a
+``normal`` hedge stays at ``base_ratio`` and an ``adverse`` one keeps its previous ratio. A
+negative balance counts as no holding.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from pydantic import Field, model_validator
 
 from bot.domain import FundingRate, HedgeTarget, Snapshot
 from strategies.base import Strategy, StrategyParams
-from strategies.series import RATIO_PLACES, SIZE_PLACES, quantize
+from strategies.series import RATIO_PLACES, SIZE_PLACES, clamp, quantize
 
 EIGHT_HOURS = 8
+NORMAL, ADVERSE = "normal", "adverse"
 
 
 class FundingParams(StrategyParams):
@@ -38,6 +45,9 @@ class FundingParams(StrategyParams):
         default=Decimal("0.001"), gt=0, le=Decimal("0.05"), description="per 8 h; at min_ratio"
     )
     lookback: int = Field(default=9, ge=1, le=500, description="settled rates averaged")
+    exit_after: int = Field(
+        default=3, ge=2, le=100, description="settled rates no longer adverse to end a cut"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> FundingParams:
@@ -67,38 +77,61 @@ class FundingAwareHedge(Strategy):
         return self.p.min_ratio, self.p.base_ratio
 
     def funding_history_needed(self) -> int:
-        return self.p.lookback
+        return max(self.p.lookback, self.p.exit_after)
 
     def target(self, snapshot: Snapshot, previous: HedgeTarget | None) -> HedgeTarget | None:
         p = self.p
         perp = self.hedge.perp_symbol
+        was_adverse = previous is not None and previous.details.get("state") == ADVERSE
         predicted = snapshot.funding.get(perp)
-        history = [r for r in snapshot.funding_history.get(perp, ()) if r.rate.is_finite()]
-        history = history[-p.lookback :]
-        ratio, note, details = p.base_ratio, "", {"state": "normal"}
-        if predicted is None or not predicted.rate.is_finite():
-            note = "no predicted funding rate"
-        elif not history:
-            note = "no funding history to judge persistence"
+        settled = [
+            per_eight_hours(r) for r in snapshot.funding_history.get(perp, ()) if r.rate.is_finite()
+        ]
+        if predicted is None or not predicted.rate.is_finite() or not settled:
+            missing = "no predicted funding rate" if settled else "no funding history"
+            if was_adverse and previous is not None and previous.ratio is not None:
+                ratio = clamp(previous.ratio, p.min_ratio, p.base_ratio)
+                note = f"{missing} to judge persistence: previous cut kept"
+                return self._make(snapshot, ratio, note, {"state": ADVERSE})
+            return self._make(snapshot, p.base_ratio, f"{missing} to judge persistence", {})
+        next_rate = per_eight_hours(predicted)
+        window = settled[-p.lookback :]
+        average = quantize(sum(window, Decimal(0)) / len(window), 8)
+        note = f"predicted={next_rate} avg{len(window)}={average} per 8h"
+        details = {"predicted": str(next_rate), "average": str(average)}
+        adverse_now = next_rate < -p.adverse_rate
+        recent = settled[-p.exit_after :]
+        recovered = (
+            not adverse_now
+            and len(recent) >= p.exit_after
+            and all(r >= -p.adverse_rate for r in recent)
+        )
+        if was_adverse and not recovered:
+            state = ADVERSE
         else:
-            next_rate = per_eight_hours(predicted)
-            average = sum((per_eight_hours(r) for r in history), Decimal(0)) / len(history)
-            average = quantize(average, 8)
-            details.update(predicted=str(next_rate), average=str(average))
-            note = f"predicted={next_rate} avg{len(history)}={average} per 8h"
-            if next_rate < -p.adverse_rate and average < -p.adverse_rate:
-                severity = min(-next_rate, -average)
-                cut = (severity - p.adverse_rate) / (p.full_cut_rate - p.adverse_rate)
-                cut = min(Decimal(1), max(Decimal(0), cut))
-                ratio = quantize(p.base_ratio - (p.base_ratio - p.min_ratio) * cut, RATIO_PLACES)
-                ratio = max(p.min_ratio, min(p.base_ratio, ratio))
-                details["state"] = "adverse"
-                note += f": short pays persistently, cut {quantize(cut * 100, 1)}%"
+            state = ADVERSE if adverse_now and average < -p.adverse_rate else NORMAL
+        details["state"] = state
+        if state == NORMAL:
+            if was_adverse:
+                note += f": {p.exit_after} settlements no longer adverse, cut ended"
+            return self._make(snapshot, p.base_ratio, note, details)
+        severity = min(-next_rate, -average) if adverse_now else -average
+        cut = (severity - p.adverse_rate) / (p.full_cut_rate - p.adverse_rate)
+        cut = min(Decimal(1), max(Decimal(0), cut))
+        ratio = quantize(p.base_ratio - (p.base_ratio - p.min_ratio) * cut, RATIO_PLACES)
+        ratio = clamp(ratio, p.min_ratio, p.base_ratio)
+        note += f": short pays persistently, cut {quantize(cut * 100, 1)}%"
+        return self._make(snapshot, ratio, note, details)
+
+    def _make(
+        self, snapshot: Snapshot, ratio: Decimal, note: str, details: dict[str, str]
+    ) -> HedgeTarget:
         spot = max(snapshot.spot_qty(self.hedge.spot_asset), Decimal(0))
+        details.setdefault("state", NORMAL)
         details["ratio"] = str(ratio)
         return HedgeTarget(
             hedge=self.hedge.name,
-            perp_symbol=perp,
+            perp_symbol=self.hedge.perp_symbol,
             size=quantize(-(spot * ratio), SIZE_PLACES),
             ratio=ratio,
             reason=f"funding ratio={ratio} ({note}); spot={spot} {self.hedge.spot_asset}",

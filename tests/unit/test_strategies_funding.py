@@ -40,6 +40,7 @@ def decide(
 def test_declares_funding_history_lookback() -> None:
     assert funding().funding_history_needed() == 9
     assert funding(lookback=21).funding_history_needed() == 21
+    assert funding(lookback=2, exit_after=5).funding_history_needed() == 5
     assert funding().history_needs() == ()
 
 
@@ -54,8 +55,32 @@ def test_persistent_negative_funding_scales_down_then_restores() -> None:
     assert mild.details["state"] == "adverse" and "short pays" in mild.reason
     severe = decide(-0.003, [-0.002] * 9, previous=mild)
     assert severe.ratio == Decimal("0.5") and severe.size == Decimal(-1)  # floor: min_ratio
-    restored = decide(0.0001, [-0.002] * 8 + [0.0001], previous=severe)
+    restored = decide(0.0001, [-0.002] * 6 + [0.0001] * 3, previous=severe)
     assert restored.ratio == Decimal(1) and restored.details["state"] == "normal"
+
+
+def test_a_single_sign_flip_never_ends_the_cut() -> None:
+    """It used to restore the full hedge as soon as the predicted rate turned positive once."""
+    cut = decide(-0.003, [-0.002] * 9)
+    assert cut.ratio == Decimal("0.5") and cut.details["state"] == "adverse"
+    flip = decide(0.0005, [-0.002] * 8 + [0.0005], previous=cut)  # one good settlement
+    assert flip.details["state"] == "adverse" and flip.ratio == Decimal("0.5")
+    two = decide(0.0005, [-0.002] * 7 + [0.0005] * 2, previous=flip)
+    assert two.details["state"] == "adverse"
+    three = decide(0.0005, [-0.002] * 6 + [0.0005] * 3, previous=two)  # exit_after = 3
+    assert three.details["state"] == "normal" and three.ratio == Decimal(1)
+
+
+def test_a_bad_predicted_rate_keeps_the_cut_even_after_good_settlements() -> None:
+    cut = decide(-0.003, [-0.002] * 9)
+    still = decide(-0.0005, [-0.002] * 6 + [0.0005] * 3, previous=cut)
+    assert still.details["state"] == "adverse" and still.ratio < Decimal(1)
+
+
+def test_missing_data_keeps_a_cut_and_leaves_a_normal_hedge_whole() -> None:
+    cut = decide(-0.003, [-0.002] * 9)
+    assert decide(None, [-0.002] * 9, previous=cut).ratio == Decimal("0.5")
+    assert decide(-0.003, [], previous=cut).details["state"] == "adverse"
 
 
 def test_one_negative_print_is_not_persistent() -> None:
@@ -103,3 +128,5 @@ def test_params_are_validated() -> None:
         funding(min_ratio="1.2", base_ratio="1")
     with pytest.raises(pydantic.ValidationError):
         funding(adverse_rate="0.01", full_cut_rate="0.001")
+    with pytest.raises(pydantic.ValidationError):
+        funding(exit_after=1)  # one settlement is a single sign flip
