@@ -138,8 +138,16 @@ def run(
     confirm_live: bool,
 ) -> None:
     """Run the hedging daemon (paper mode on the embedded simulator by default)."""
+    from bot.cli_check import heartbeat_writable, offline_problems
+
     runtime = _run_settings(config, venue_url)
     refuse_live_without_opt_in(runtime, confirm_live)
+    _, _, problems = offline_problems(
+        {k: v for k, v in {"config": config, "venue_url": venue_url}.items() if v}, config
+    )
+    if problems:
+        raise ConfigError(problems)
+    heartbeat_writable(runtime.heartbeat_file)  # before anything trades
     file_config = load_config_file(runtime.config)
     _run(_daemon(runtime, file_config, max_cycles, interval))
 
@@ -193,15 +201,28 @@ async def _serve(
 
 @main.command("check-config")
 @config_option
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also load the venue's markets and check that every symbol exists.",
+)
 @handles_errors
-def check_config(config: Path | None) -> None:
-    """Validate settings and the TOML file without connecting anywhere."""
-    runtime = _runtime(config)
-    cfg = load_config_file(runtime.config)
+def check_config(config: Path | None, online: bool) -> None:
+    """Validate settings, the TOML file and the paths used, reporting every problem at once."""
+    from bot.cli_check import offline_problems, online_problems
+
+    runtime, cfg, problems = offline_problems({"config": config} if config else {}, config)
+    if runtime is not None:
+        _runtime(config)  # logging with the configured level and secrets registered
+    if not problems and online and runtime is not None and cfg is not None:
+        problems = _run(online_problems(runtime, cfg))
+    if problems or runtime is None or cfg is None:
+        raise ConfigError(problems)
     enabled = [h.name for h in cfg.hedges if h.enabled]
     click.echo(
         f"configuration OK: mode={runtime.mode} venue={runtime.venue} "
         f"hedges={len(cfg.hedges)} enabled={','.join(enabled) or '-'}"
+        + (" (every symbol found on the venue)" if online else "")
     )
 
 
@@ -361,9 +382,10 @@ def strategies_cmd(fmt: str) -> None:
 
 
 from bot.cli_list import register as register_listings  # noqa: E402
+from bot.cli_sim import guard as guard_sim  # noqa: E402
 from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`
 
-main.add_command(sim)
+main.add_command(guard_sim(sim))
 register_listings(main)
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def parse_url(url: str | URL) -> URL:
             [
                 "HEDGEBOT_DATABASE_URL: not a database URL; use "
                 "sqlite+aiosqlite:///path/to/hedgebot.db or "
-                "postgresql+asyncpg://user:password@host:5432/db"
+                "postgresql+asyncpg://user@host:5432/db (password after the user and a colon)"
             ]
         ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
