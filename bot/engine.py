@@ -26,6 +26,7 @@ from bot.exchange.port import ExchangePort
 from bot.execution import ActResult, send_intents
 from bot.history import HistoryCache
 from bot.logging import bind_cycle, get_logger
+from bot.marks import MarkBook
 from bot.observe import observe
 from bot.planner import PlannerConfig, aggregate, plan
 from bot.protect import StopPolicy
@@ -68,6 +69,7 @@ class Engine:
         self.memory = CycleMemory()
         self._leverage: dict[str, Decimal] = {}
         self._last_verdict: tuple[TradingState, str] | None = None
+        self.marks = MarkBook()
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -279,6 +281,10 @@ class Engine:
         )
         for t in decision.targets:
             self.previous[(t.hedge, t.perp_symbol)] = t
+        await self.marks.record(
+            self.store, number, snapshot, self.strategies.values(), self.previous, self.quote,
+            self.config.planner.rebalance_band,
+        )  # fmt: skip
         if verdict.approved:
             await self._ensure_leverage()
         act = await send_intents(self.port, self.store, verdict.approved, number)

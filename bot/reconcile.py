@@ -18,6 +18,7 @@ from bot.domain import (
     Fill,
     IntentPurpose,
     IntentStatus,
+    MarketKind,
     OrderState,
     Side,
     Snapshot,
@@ -45,6 +46,7 @@ HISTORY_WINDOW = timedelta(days=6)  # a little less than what a venue answers af
 CLOCK_MARGIN = timedelta(days=1)  # a scanned window's end stays this far behind our clock
 MAX_SCAN = 16  # windows scanned forward per read, when a cursor is far behind (~3 months)
 FILL_CURSOR = "fills_since"
+SPOT_FILL_MARGIN = timedelta(minutes=1)  # the venue's clock may run a little behind ours
 FUNDING_CURSOR = "funding_since"
 
 
@@ -58,6 +60,9 @@ class ReconcileResult:
     new_fills: int = 0
     new_funding: int = 0
     drift: dict[str, Decimal] = field(default_factory=dict)
+    # spot symbols (basis legs) whose intents changed, with the oldest such intent's creation:
+    # their fills are read by symbol, since the all-perps read leaves spot out
+    spot_changed: dict[str, datetime] = field(default_factory=dict)
 
 
 async def resolve_intents(
@@ -96,6 +101,10 @@ async def resolve_intents(
                 reason=report.reason,
             )
             result.changed += 1
+            market = snapshot.markets.get(intent.symbol)
+            if market is not None and market.kind == MarketKind.SPOT:
+                since = result.spot_changed.get(intent.symbol, intent.created_at)
+                result.spot_changed[intent.symbol] = min(since, intent.created_at)
             log.info(
                 "intent resolved",
                 client_order_id=intent.client_order_id,
@@ -137,6 +146,8 @@ async def ingest(
             lambda since, until: port.fetch_fills(None, since, until),
             lambda f: (f.ts, f.trade_id),
         )
+        for symbol, since in sorted(result.spot_changed.items()):
+            fills = [*fills, *await port.fetch_fills(symbol, since - SPOT_FILL_MARGIN, None)]
         result.fills = fills
         if fills:
             known = await store.known_trade_ids([f.trade_id for f in fills])

@@ -7,7 +7,9 @@ Each function runs inside the caller's transaction; ``bot.store.repo.Store`` own
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import select, tuple_
@@ -15,14 +17,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import Bar, Fill, FundingPayment, Side
 from bot.store import orders
-from bot.store.models import BarRow, FillRow, FundingRow
-from bot.store.records import StoredFill
+from bot.store.models import BarRow, FillRow, FundingRow, MarkRow
+from bot.store.records import MarkRecord, StoredFill
 from bot.store.upsert import insert_for
 
 _Row = TypeVar("_Row", FillRow, FundingRow)
 
 # keeps one statement's bound parameters under SQLite's and asyncpg's limits
 _CHUNK = 500
+
+
+def fee_in_quote(symbol: str, fee: Decimal, fee_asset: str, price: Decimal) -> Decimal | None:
+    """A fee's value in the quote: as is when paid in the quote (or settle) coin, at the fill
+    price when paid in the base (a spot buy on Bybit); None for a third coin."""
+    base, _, rest = symbol.partition("/")
+    quote, _, settle = rest.partition(":")
+    if fee_asset in (quote, settle) or fee == 0:
+        return fee
+    if fee_asset == base:
+        return fee * price
+    return None
 
 
 def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -48,6 +62,7 @@ async def add_fills(session: AsyncSession, dialect: str, fills: Sequence[Fill]) 
             "price": f.price,
             "fee": f.fee,
             "fee_asset": f.fee_asset,
+            "fee_quote": fee_in_quote(f.symbol, f.fee, f.fee_asset, f.price),
             "ts": f.ts,
             "hedge": by_client.get(f.client_order_id or "") or by_venue.get(f.venue_order_id),
         }
@@ -137,6 +152,7 @@ async def fills(
             fee_asset=r.fee_asset,
             ts=r.ts,
             hedge=r.hedge,
+            fee_quote=r.fee_quote,
         )
         for r in rows
     ]
@@ -157,6 +173,43 @@ async def funding(
         )
         for r in rows
     ]
+
+
+async def add_marks(session: AsyncSession, dialect: str, marks: Sequence[MarkRecord]) -> int:
+    """Idempotent on (hedge, symbol, ts): a mark taken twice at one time is kept once."""
+    rows = [asdict(m) for m in marks]
+    added = 0
+    for chunk in _chunks(rows):
+        stmt = (
+            insert_for(dialect, MarkRow)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["hedge", "symbol", "ts"])
+            .returning(MarkRow.id)
+        )
+        added += len((await session.execute(stmt)).all())
+    return added
+
+
+_MARK_FIELDS = [f.name for f in fields(MarkRecord)]
+
+
+async def marks(
+    session: AsyncSession,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    hedge: str | None,
+) -> list[MarkRecord]:
+    """Oldest first; the account rows come with every hedge filter."""
+    stmt = select(MarkRow)
+    if since is not None:
+        stmt = stmt.where(MarkRow.ts >= since)
+    if until is not None:
+        stmt = stmt.where(MarkRow.ts <= until)
+    if hedge is not None:
+        stmt = stmt.where(MarkRow.hedge.in_([hedge, ""]))
+    rows = await session.scalars(stmt.order_by(MarkRow.ts, MarkRow.id))
+    return [MarkRecord(**{k: getattr(r, k) for k in _MARK_FIELDS}) for r in rows]
 
 
 async def add_bars(

@@ -112,6 +112,8 @@ class FillRow(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     fee: Mapped[Decimal] = mapped_column(Money)
     fee_asset: Mapped[str] = mapped_column(String)
+    # the fee's value in the quote at the fill price; None when the fee is in a third coin
+    fee_quote: Mapped[Decimal | None] = mapped_column(Money)
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
     hedge: Mapped[str | None] = mapped_column(String)  # from our intent; None for foreign orders
 
@@ -127,6 +129,30 @@ class FundingRow(Base):
     rate: Mapped[Decimal | None] = mapped_column(Money)
     position_size: Mapped[Decimal | None] = mapped_column(Money)
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MarkRow(Base):
+    """A mark-to-market snapshot, so reports need no venue. One row per hedge and perp per mark
+    time, plus one account row (``hedge`` = ACCOUNT) whose ``equity`` is the account value."""
+
+    __tablename__ = "marks"
+    __table_args__ = (UniqueConstraint("hedge", "symbol", "ts"), Index(None, "ts"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    cycle: Mapped[int | None] = mapped_column(Integer)
+    hedge: Mapped[str] = mapped_column(String)
+    symbol: Mapped[str] = mapped_column(String)  # the perp; "" on the account row
+    spot_asset: Mapped[str | None] = mapped_column(String)
+    spot_qty: Mapped[Decimal | None] = mapped_column(Money)
+    spot_price: Mapped[Decimal | None] = mapped_column(Money)
+    perp_size: Mapped[Decimal | None] = mapped_column(Money)  # this hedge's share of the position
+    position_size: Mapped[Decimal | None] = mapped_column(Money)  # the whole position
+    perp_mark: Mapped[Decimal | None] = mapped_column(Money)
+    target_size: Mapped[Decimal | None] = mapped_column(Money)
+    band: Mapped[Decimal | None] = mapped_column(Money)
+    protected: Mapped[bool | None]  # a stop rests for this short
+    equity: Mapped[Decimal] = mapped_column(Money)
 
 
 class EventRow(Base):

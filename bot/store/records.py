@@ -107,6 +107,7 @@ class StoredFill:
     fee_asset: str
     ts: datetime
     hedge: str | None
+    fee_quote: Decimal | None = None  # the fee's value in the quote (None: a third coin)
 
     def to_fill(self) -> Fill:
         return Fill(
@@ -169,3 +170,27 @@ class StoredCycle:
     outcome: str  # "started" until finish_cycle; then ok | skipped | error | halted ...
     trading_state: TradingState
     summary: Mapping[str, Any]
+
+
+ACCOUNT = ""  # the ``hedge`` of the account row of a mark
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRecord:
+    """A mark-to-market snapshot of one hedge (its spot and its share of one perp), or of the
+    account (``hedge`` == ACCOUNT: only ``equity``, the account value, is set)."""
+
+    ts: datetime
+    cycle: int | None
+    hedge: str
+    symbol: str
+    equity: Decimal
+    spot_asset: str | None = None
+    spot_qty: Decimal | None = None
+    spot_price: Decimal | None = None
+    perp_size: Decimal | None = None
+    position_size: Decimal | None = None
+    perp_mark: Decimal | None = None
+    target_size: Decimal | None = None
+    band: Decimal | None = None
+    protected: bool | None = None

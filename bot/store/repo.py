@@ -27,6 +27,7 @@ from bot.store.errors import StoreConflict
 from bot.store.models import Base, EventRow
 from bot.store.records import (
     CycleRecord,
+    MarkRecord,
     StoredCycle,
     StoredEvent,
     StoredFill,
@@ -203,6 +204,22 @@ class Store:
         """Oldest first (ledger order); ``limit`` keeps the newest ones."""
         async with self._tx() as s:
             return await ledger.funding(s, symbol=symbol, since=since, limit=limit)
+
+    async def add_marks(self, marks: Sequence[MarkRecord]) -> int:
+        """Mark-to-market snapshots; idempotent on (hedge, symbol, ts). Returns how many are new."""
+        async with self._tx() as s:
+            return await ledger.add_marks(s, self._dialect, marks)
+
+    async def marks(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        hedge: str | None = None,
+    ) -> list[MarkRecord]:
+        """Oldest first; with ``hedge``, that hedge's rows and the account rows."""
+        async with self._tx() as s:
+            return await ledger.marks(s, since=since, until=until, hedge=hedge)
 
     async def add_bars(self, symbol: str, timeframe: str, bars: Sequence[Bar]) -> int:
         """Upsert on (symbol, timeframe, ts); returns how many bars were new."""

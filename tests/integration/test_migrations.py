@@ -24,6 +24,7 @@ TABLES = {
     "fills",
     "funding_payments",
     "intents",
+    "marks",
     "rejections",
     "risk_state",
     "targets",
