@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,12 +46,18 @@ class Filters:
     limit: int | None = 50
 
 
-def _window(stmt: Any, column: Any, f: Filters) -> Any:
+def _select(model: Any, column: Any, f: Filters, *, hedge: bool = True) -> Any:
+    """Rows of ``model`` in the time window, newest first, of the symbol and hedge asked for."""
+    stmt = select(model)
     if f.since is not None:
         stmt = stmt.where(column >= f.since)
     if f.until is not None:
         stmt = stmt.where(column < f.until)
-    return stmt.order_by(column.desc())
+    if f.symbol:
+        stmt = stmt.where(model.symbol == f.symbol)
+    if f.hedge and hedge:
+        stmt = stmt.where(model.hedge == f.hedge)
+    return stmt.order_by(column.desc(), model.id.desc())
 
 
 def _limited(stmt: Any, f: Filters) -> Any:
@@ -66,11 +72,7 @@ async def _hedge_symbols(s: AsyncSession, hedge: str) -> set[str]:
 
 
 async def fills(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
-    stmt = _window(select(FillRow), FillRow.ts, f).order_by(FillRow.id.desc())
-    if f.symbol:
-        stmt = stmt.where(FillRow.symbol == f.symbol)
-    if f.hedge:
-        stmt = stmt.where(FillRow.hedge == f.hedge)
+    stmt = _select(FillRow, FillRow.ts, f)
     return [
         {
             "time": r.ts,
@@ -89,11 +91,7 @@ async def fills(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
 
 
 async def orders(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
-    stmt = _window(select(IntentRow), IntentRow.created_at, f).order_by(IntentRow.id.desc())
-    if f.symbol:
-        stmt = stmt.where(IntentRow.symbol == f.symbol)
-    if f.hedge:
-        stmt = stmt.where(IntentRow.hedge == f.hedge)
+    stmt = _select(IntentRow, IntentRow.created_at, f)
     return [
         {
             "created": r.created_at,
@@ -119,9 +117,7 @@ async def orders(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
 
 
 async def funding(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
-    stmt = _window(select(FundingRow), FundingRow.ts, f).order_by(FundingRow.id.desc())
-    if f.symbol:
-        stmt = stmt.where(FundingRow.symbol == f.symbol)
+    stmt = _select(FundingRow, FundingRow.ts, f, hedge=False)
     if f.hedge:
         stmt = stmt.where(FundingRow.symbol.in_(await _hedge_symbols(s, f.hedge)))
     return [
@@ -138,13 +134,7 @@ async def funding(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
 
 
 async def rejections(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
-    stmt = _window(select(RejectionRow), RejectionRow.created_at, f).order_by(
-        RejectionRow.id.desc()
-    )
-    if f.symbol:
-        stmt = stmt.where(RejectionRow.symbol == f.symbol)
-    if f.hedge:
-        stmt = stmt.where(RejectionRow.hedge == f.hedge)
+    stmt = _select(RejectionRow, RejectionRow.created_at, f)
     return [
         {
             "time": r.created_at,
@@ -168,7 +158,7 @@ def _event_matches(data: dict[str, Any], f: Filters) -> bool:
 
 
 async def events(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
-    stmt = _window(select(EventRow), EventRow.ts, f).order_by(EventRow.id.desc())
+    stmt = _select(EventRow, EventRow.ts, replace(f, symbol=None, hedge=None))
     # symbol and hedge live in the event's JSON data (text on both databases): filter here
     if not (f.symbol or f.hedge):
         stmt = _limited(stmt, f)
