@@ -16,7 +16,7 @@ from bot.domain import Balance, Bar, FundingRate, MarketKind, PerpPosition, Tick
 from bot.exchange import ccxt_mapping as m
 from bot.exchange.ccxt_base import BOTH_KINDS, POSITION_PAGE, CcxtBase
 from bot.exchange.ccxt_orders import CcxtOrders
-from bot.exchange.ccxt_values import EPOCH, datetime_to_ms
+from bot.exchange.ccxt_values import EPOCH, datetime_to_ms, nested
 
 __all__ = ["BOTH_KINDS", "CcxtBase", "CcxtExchange"]
 
@@ -24,6 +24,9 @@ _TYPE_PARAMS: dict[MarketKind, dict[str, Any]] = {
     MarketKind.SPOT: {"type": "spot"},
     MarketKind.PERP: {"type": "swap", "subType": "linear"},
 }
+
+
+_CATEGORY = {MarketKind.SPOT: "spot", MarketKind.PERP: "linear"}  # Bybit v5 category
 
 
 class CcxtExchange(CcxtOrders):
@@ -61,12 +64,26 @@ class CcxtExchange(CcxtOrders):
         else:
             wanted = sorted(set(symbols))
             key = ("tickers", kind, tuple(wanted))
+        if self._profile.tickers_raw_method:
+            return await self._shared(key, lambda: self._stamped_tickers(kind))
         return await self._shared(
             key,
             lambda: self._read(
                 "fetch_tickers", self._client.fetch_tickers, wanted, dict(_TYPE_PARAMS[kind])
             ),
         )
+
+    async def _stamped_tickers(self, kind: MarketKind) -> dict[str, Any]:
+        """Bybit's ticker rows carry no time, so ccxt leaves the timestamp empty and a frozen
+        feed would pass as fresh: stamp each row with the answer's server time, then let ccxt
+        parse the rows as its fetch_tickers does."""
+        method = getattr(self._client, str(self._profile.tickers_raw_method))
+        answer = await self._read("fetch_tickers", method, {"category": _CATEGORY[kind]})
+        answer = answer if isinstance(answer, dict) else {}
+        stamp, rows = answer.get("time"), nested(answer, "result", "list") or []
+        stamped = [{"time": stamp, **row} for row in rows if isinstance(row, dict)]
+        parsed: dict[str, Any] = self._client.parse_tickers(stamped)
+        return parsed
 
     async def _premium(self, symbols: Sequence[str]) -> dict[str, Any]:
         """Mark, index and funding of perps whose tickers lack them (Binance premiumIndex)."""

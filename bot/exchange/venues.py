@@ -55,6 +55,10 @@ class VenueProfile:
     perp_ticker_needs_book: bool = False
     # True: funding rates come inside the perp tickers (no extra request)
     funding_in_tickers: bool = False
+    # the implicit ccxt method of the tickers endpoint, when its rows carry no time but the
+    # answer's envelope does (Bybit v5 ``time``): each row is stamped with it before ccxt parses
+    # it, so the staleness guard has a time to judge (EXCHANGE-PROTOCOL: tickers)
+    tickers_raw_method: str | None = None
     # True: executions can only be read per symbol
     fills_need_symbol: bool = False
     # True: positions come in pages with a cursor (``cursor`` param, ``nextPageCursor`` back)
@@ -101,6 +105,7 @@ BYBIT = VenueProfile(
     leverage_unchanged_codes=frozenset({"110043"}),
     tickers_all_per_category=True,
     funding_in_tickers=True,
+    tickers_raw_method="publicGetV5MarketTickers",
     cursor_pages=True,
     perp_listing_params=_frozen({"settleCoin": "USDT"}),
 )

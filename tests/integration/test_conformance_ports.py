@@ -228,11 +228,6 @@ async def ticker_times(port: ExchangePort, venue: Venue) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7.7 (xchg): ccxt gives Bybit tickers no timestamp (None over HTTP), so the "
-    "staleness guard never fires on the production path",
-)
 async def test_ticker_timestamps_agree() -> None:
     direct, remote = await on_both(ticker_times, flat_feed)
     assert direct["at 07:01"][PERP] == T0 + timedelta(minutes=1)

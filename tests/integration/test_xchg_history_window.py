@@ -25,7 +25,7 @@ async def test_a_stop_firing_after_eight_quiet_days_is_recorded_and_acted_on(tmp
             outcome = await rig.cycle(timedelta(days=1))
             assert outcome.summary.get("orders", 0) == 0, outcome
         (stop,) = rig.resting_stops()
-        rig.set_price(stop.trigger_price * D("1.01"))  # through the trigger: the stop fires
+        await rig.set_price(stop.trigger_price * D("1.01"))  # through the trigger: the stop fires
         assert not rig.resting_stops()
         await rig.cycle()
         stop_fills = [
@@ -43,7 +43,7 @@ async def test_every_funding_payment_of_nine_days_away_is_recorded_once(tmp_path
         await hedged(rig)
         await rig.cycle(timedelta(hours=9))  # one settlement seen: the cursor is set
         assert await rig.app.store.get_cursor(FUNDING_CURSOR) is not None
-        rig.advance(timedelta(days=9))  # the bot is away; three settlements a day meanwhile
+        await rig.advance(timedelta(days=9))  # the bot is away; three settlements a day meanwhile
         await rig.cycle()
         venue_ids = sorted(e.exec_id for e in rig.venue.executions("linear", exec_type="Funding"))
         assert len(venue_ids) >= 28
@@ -62,7 +62,7 @@ async def test_a_fill_read_a_fortnight_late_is_kept_and_the_cursor_moves_on(tmp_
     async with http_bot(tmp_path) as rig:
         await hedged(rig)
         assert not await rig.app.store.fills(symbol=PERP)
-        rig.advance(timedelta(days=15))
+        await rig.advance(timedelta(days=15))
         await rig.cycle()
         assert len(await rig.app.store.fills(symbol=PERP)) == 1
         before = rig.sim.front.requests.copy()
@@ -78,7 +78,7 @@ async def test_both_ports_answer_the_same_seven_day_window(tmp_path):
     """Parity: the in-process port answers execution windows as the HTTP front does."""
     async with http_bot(tmp_path) as rig:
         await hedged(rig)
-        rig.advance(timedelta(days=10))
+        await rig.advance(timedelta(days=10))
         inproc = InProcessExchange(rig.venue)
         ccxt_port = rig.app.port
         for since, until in [

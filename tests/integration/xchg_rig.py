@@ -1,8 +1,9 @@
 """A bot on the production path for exchange-facing regression tests: the engine, a real store,
 ccxt's unmodified bybit class, and the Bybit v5 simulator on 127.0.0.1 with a scripted feed.
 
-Simulated time moves only when a test moves it (``rig.advance``); the bot's clock is the venue's
-unless a test injects its own (``rig.bot_clock``)."""
+Simulated time, prices and wallet change only when a test says so, through the simulator's signed
+control routes (``SimControl``: /sim/advance, /sim/price, /sim/wallet); the bot's clock is the
+venue's plus a skew a test may set (a frozen feed while our clock runs on)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.app import App, build_app
 from bot.domain import IntentPurpose
 from bot.engine import CycleOutcome
 from bot.settings import RuntimeSettings, parse_config
+from bot.sim.control_client import SimControl
 from bot.sim.manual import ManualFeed
 from bot.sim.markets import VenueConfig
 from bot.sim.model import SimOrder
@@ -38,24 +40,24 @@ class Rig:
     feed: ManualFeed
     app: App
     db_url: str
+    control: SimControl
     skew: timedelta = field(default=timedelta(0))  # the bot's clock minus the venue's
 
     def bot_clock(self) -> datetime:
         return self.venue.now + self.skew
 
-    def advance(self, delta: timedelta) -> None:
-        self.venue.advance_to(self.venue.now + delta)
+    async def advance(self, delta: timedelta) -> None:
+        await self.control.advance(int(delta.total_seconds()))
 
-    def set_price(
-        self, price: Decimal | int | str, after: timedelta = timedelta(seconds=1)
-    ) -> None:
-        """From ``after`` from now on, spot, perp and mark of BTC are ``price`` (and the venue is
-        moved there)."""
-        self.feed.set(self.venue.now + after, "BTC", price)
-        self.advance(after)
+    async def set_price(self, price: Decimal | int | str) -> None:
+        """Spot, index, perp and mark of BTC become ``price`` now (triggers react at once)."""
+        await self.control.price("BTC", price)
+
+    async def set_wallet(self, coin: str, amount: Decimal | int | str) -> None:
+        await self.control.wallet(coin, amount)
 
     async def cycle(self, step: timedelta = timedelta(minutes=1)) -> CycleOutcome:
-        self.advance(step)
+        await self.advance(step)
         return await self.app.engine.run_cycle()
 
     def resting_stops(self) -> list[SimOrder]:
@@ -83,7 +85,8 @@ async def http_bot(
     venue = Venue(feed, START, VenueConfig.for_bases(["BTC"], wallet=wallet))
     sim = await start_simulator(venue=venue)
     db_url = f"sqlite+aiosqlite:///{tmp_path / db_name}"
-    rig = Rig(sim, venue, feed, None, db_url)  # type: ignore[arg-type]
+    control = SimControl(sim.url)
+    rig = Rig(sim, venue, feed, None, db_url, control)  # type: ignore[arg-type]
     try:
         rig.app = await build_app(
             RuntimeSettings(mode="paper", venue_url=sim.url, database_url=db_url),
@@ -95,6 +98,7 @@ async def http_bot(
         finally:
             await rig.app.close()
     finally:
+        await control.close()
         await sim.stop()
 
 
