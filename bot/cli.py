@@ -224,6 +224,10 @@ def check_config(config: Path | None, online: bool) -> None:
         f"hedges={len(cfg.hedges)} enabled={','.join(enabled) or '-'}"
         + (" (every symbol found on the venue)" if online else "")
     )
+    from bot.settings import config_warnings
+
+    for line in config_warnings(cfg):
+        click.echo(f"warning: {line}")
 
 
 @main.group()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.account_view import account_view
@@ -33,7 +33,7 @@ from bot.protect import StopPolicy
 from bot.reconcile import ReconcileResult, ingest, resolve_intents
 from bot.risk import RiskLimits, guard, snapshot_problems
 from bot.settings import FileConfig
-from bot.stops import maintain_stops
+from bot.stops import StopFillPolicy, maintain_stops
 from bot.store.records import CycleRecord, EventRecord, TargetRecord
 from bot.store.repo import Store
 from bot.universe import hedged_spot_value, perp_symbols, spot_assets
@@ -70,6 +70,7 @@ class Engine:
         self._leverage: dict[str, Decimal] = {}
         self._last_verdict: tuple[TradingState, str] | None = None
         self.marks = MarkBook()
+        self.stop_fills = StopFillPolicy()
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -79,7 +80,11 @@ class Engine:
         r = config.risk
         # the [risk] section names every limit the guards take
         self.limits = RiskLimits(**{f.name: getattr(r, f.name) for f in fields(RiskLimits)})
-        self.stop_policy = StopPolicy(r.stop_loss_distance, r.stop_replace_tolerance)
+        self.stop_policy = StopPolicy(
+            r.stop_liquidation_buffer, r.stop_entry_multiple, r.stop_replace_tolerance
+        )
+        self.stop_fills.mode = r.on_stop_fill
+        self.stop_fills.cooldown = timedelta(seconds=r.stop_rehedge_cooldown_seconds)
 
     @property
     def quote(self) -> str:
@@ -91,6 +96,7 @@ class Engine:
             self.previous[(hedge, symbol)] = HedgeTarget(
                 hedge, symbol, t.target_size, t.reason, ratio=t.ratio, details=t.details
             )
+        await self.stop_fills.load(self.store)
         await self._ensure_leverage()
 
     async def _ensure_leverage(self) -> None:
@@ -173,18 +179,11 @@ class Engine:
             events.append(
                 EventRecord("data_untrusted", f"{symbol}: {why}", "warning", {"symbol": symbol})
             )
-        for fill in rec.stop_fills:
-            events.append(
-                EventRecord(
-                    "stop_fired",
-                    f"stop-loss filled on {fill.symbol}",
-                    "warning",
-                    {"symbol": fill.symbol, "qty": str(fill.qty)},
-                )
-            )
-            if self.config.risk.halt_on_stop_fill:
-                state, state_reason = TradingState.HALTED, f"stop-loss fired on {fill.symbol}"
-                await self.store.set_trading_state(state, state_reason)
+        stop_events, halt = self.stop_fills.on_fills(rec.stop_fills, snapshot)
+        events += stop_events
+        if halt is not None:
+            state, state_reason = TradingState.HALTED, halt
+            await self.store.set_trading_state(state, state_reason)
         if symbols and set(problems) >= set(symbols):
             why = "; ".join(f"{s}: {w}" for s, w in problems.items())
             return await self._skip(number, now, state, why, events)
@@ -216,10 +215,15 @@ class Engine:
         for i in recent:
             last_at[i.symbol] = max(last_at.get(i.symbol, i.created_at), i.created_at)
         per_minute = sum(1 for i in recent if (now - i.created_at).total_seconds() < 60)
+        waiting = self.stop_fills.waiting(now)
+        events += [
+            EventRecord("rehedge_wait", f"{s}: re-hedge after a stop-loss waits until {t}")
+            for s, t in sorted(waiting.items())
+        ]
         hedge_plan = plan(
             cycle=number,
             tag=self.tag,
-            targets=aggregate(decision.targets),
+            targets={s: t for s, t in aggregate(decision.targets).items() if s not in waiting},
             snapshot=snapshot,
             config=self.planner,
             last_order_at=last_at,

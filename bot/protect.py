@@ -1,9 +1,13 @@
 """Keep exactly one reduce-only stop-loss resting on the venue for every short, sized to it.
 
 Pure planning: positions and open orders in, stop intents to place and client ids to cancel out.
-The stop only ever moves down (tightens as the price falls, never chases a rising price, so it can
-fire), and sits below the liquidation price. A new stop is placed before the old one is cancelled,
-so a short is never left unprotected between the two.
+The stop guards against liquidation, not against price (ARCHITECTURE rule 11): in a hedged book a
+rally is not a loss, the spot gains what the short loses. So the trigger is anchored to the
+liquidation price the venue reports (``liquidation_buffer`` below it), or to a fixed multiple of the
+entry price when the venue reports none. It never trails the mark: a resting stop is re-placed only
+when the short is resized or its anchor moved by more than ``tolerance``, and never to a point the
+mark has already reached. A new stop is placed before the old one is cancelled, so a short is never
+left unprotected between the two.
 """
 
 from __future__ import annotations
@@ -18,19 +22,22 @@ from bot.domain import (
     OpenOrder,
     OrderIntent,
     OrderKind,
+    PerpPosition,
     Side,
     Snapshot,
 )
 from bot.planner import client_order_id
 
 OUR_PREFIX = "hb-"
+TWO = Decimal(2)
 
 
 @dataclass(frozen=True, slots=True)
 class StopPolicy:
-    distance: Decimal = Decimal("0.15")  # trigger this far above the mark when placed
-    tolerance: Decimal = Decimal("0.03")  # re-place only when the stop lags by more than this
-    liquidation_buffer: Decimal = Decimal("0.2")  # keep the trigger 20% of the way short of liq
+    liquidation_buffer: Decimal = Decimal("0.05")  # trigger at liquidation price x (1 - buffer)
+    entry_multiple: Decimal = Decimal("1.5")  # trigger at entry x this when no liquidation price
+    tolerance: Decimal = Decimal("0.03")  # re-place only when the anchor moved by more than this
+    min_gap: Decimal = Decimal("0.01")  # closer than this above the mark: would fire at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,27 +54,59 @@ def is_our_stop(order: OpenOrder) -> bool:
     )
 
 
-def desired_trigger(
-    mark: Decimal, liq: Decimal | None, policy: StopPolicy, tick: Decimal
-) -> Decimal:
-    trigger = mark * (1 + policy.distance)
-    if liq is not None and liq > mark and trigger >= liq - (liq - mark) * policy.liquidation_buffer:
-        trigger = liq - (liq - mark) * policy.liquidation_buffer
+def usable_liquidation(pos: PerpPosition) -> Decimal | None:
+    """A short's liquidation price when it is above the mark; a venue that reports none (or one
+    below the mark: the account as a whole is long) gives the short no upward liquidation."""
+    liq = pos.liquidation_price
+    if liq is None or not liq.is_finite() or liq <= pos.mark_price:
+        return None
+    return liq
+
+
+def anchor(pos: PerpPosition, policy: StopPolicy) -> Decimal | None:
+    """Where the stop belongs, independent of the mark: a buffer below the liquidation price, or
+    a multiple of the entry price."""
+    liq = usable_liquidation(pos)
+    if liq is not None:
+        return liq * (1 - policy.liquidation_buffer)
+    if pos.entry_price > 0:
+        return pos.entry_price * policy.entry_multiple
+    return None
+
+
+def _in_reach(pos: PerpPosition, point: Decimal | None, policy: StopPolicy) -> bool:
+    """True when a trigger at ``point`` would fire at once (or nearly)."""
+    return point is None or point <= pos.mark_price * (1 + policy.min_gap)
+
+
+def desired_trigger(pos: PerpPosition, policy: StopPolicy, tick: Decimal) -> Decimal:
+    """The anchor, rounded down to the tick; when the mark already stands at or beyond it, the
+    midpoint between mark and liquidation (or the entry multiple applied to the mark), so the new
+    stop still protects without firing the moment it is placed."""
+    mark = pos.mark_price
+    liq = usable_liquidation(pos)
+    trigger = anchor(pos, policy)
+    if trigger is None or _in_reach(pos, trigger, policy):
+        trigger = (mark + liq) / TWO if liq is not None else mark * policy.entry_multiple
     if tick > 0:
         trigger = (trigger / tick).to_integral_value(rounding=ROUND_DOWN) * tick
+        if trigger <= mark:
+            trigger += tick
     return trigger
 
 
-def _acceptable(
-    order: OpenOrder, size: Decimal, mark: Decimal, liq: Decimal | None, policy: StopPolicy
-) -> bool:
+def _acceptable(order: OpenOrder, size: Decimal, pos: PerpPosition, policy: StopPolicy) -> bool:
     trigger = order.trigger_price
     assert trigger is not None
     if order.side != Side.BUY or order.qty - order.filled != size:
         return False
-    if liq is not None and trigger >= liq:
-        return False
-    return trigger <= mark * (1 + policy.distance + policy.tolerance)
+    liq = usable_liquidation(pos)
+    if trigger <= pos.mark_price or (liq is not None and trigger >= liq):
+        return False  # already reached, or beyond liquidation: it protects nothing
+    wanted = anchor(pos, policy)
+    if wanted is None or _in_reach(pos, wanted, policy):
+        return True  # the mark stands past the anchor: any stop between mark and liq is the best
+    return abs(trigger / wanted - 1) <= policy.tolerance
 
 
 def plan_stops(
@@ -87,18 +126,10 @@ def plan_stops(
         if mark <= 0:
             continue  # no trustworthy price: keep whatever rests rather than place a bad trigger
         pos = replace(pos, mark_price=mark)
-        keep = next(
-            (
-                o
-                for o in ours
-                if _acceptable(o, size, pos.mark_price, pos.liquidation_price, policy)
-            ),
-            None,
-        )
+        keep = next((o for o in ours if _acceptable(o, size, pos, policy)), None)
         cancel.extend((symbol, o.client_order_id or "") for o in ours if o is not keep)
         if keep is not None:
             continue
-        trigger = desired_trigger(pos.mark_price, pos.liquidation_price, policy, market.price_tick)
         place.append(
             OrderIntent(
                 client_order_id=client_order_id(tag, cycle, market, IntentPurpose.STOP, 0),
@@ -110,7 +141,7 @@ def plan_stops(
                 kind=OrderKind.STOP_MARKET,
                 reduce_only=True,
                 purpose=IntentPurpose.STOP,
-                trigger_price=trigger,
+                trigger_price=desired_trigger(pos, policy, market.price_tick),
             )
         )
     return StopPlan(tuple(place), tuple(cancel))

@@ -71,10 +71,30 @@ class RiskSection(Strict):
     stale_after_seconds: float = Field(default=120.0, gt=0)
     max_price_jump: Decimal = Field(default=Decimal("0.5"), gt=0)
     spot_collateral_ratio: Decimal = Field(default=Decimal("0.8"), ge=0, le=1)
-    stop_loss_distance: Decimal = Field(default=Decimal("0.15"), gt=0, lt=1)
+    # the stop-loss guards against liquidation (see README "Stop-losses")
+    stop_liquidation_buffer: Decimal = Field(default=Decimal("0.05"), gt=0, lt=1)
+    stop_entry_multiple: Decimal = Field(default=Decimal("1.5"), gt=1, le=10)
     stop_replace_tolerance: Decimal = Field(default=Decimal("0.03"), gt=0, lt=1)
+    on_stop_fill: Literal["rehedge", "halt"] = "rehedge"
+    stop_rehedge_cooldown_seconds: float = Field(default=600.0, ge=0, le=86_400 * 7)
     leverage: Decimal = Field(default=Decimal(2), gt=0, le=100)
-    halt_on_stop_fill: bool = True
+    # deprecated: read for compatibility, reported by check-config
+    halt_on_stop_fill: bool | None = None  # true = on_stop_fill "halt", false = "rehedge"
+    stop_loss_distance: Decimal | None = Field(default=None, gt=0, lt=1)  # ignored
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stop_fill_alias(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("halt_on_stop_fill") is None:
+            return data
+        implied = "halt" if data["halt_on_stop_fill"] else "rehedge"
+        given = data.get("on_stop_fill")
+        if given is not None and given != implied:
+            raise ValueError(
+                f"halt_on_stop_fill = {str(data['halt_on_stop_fill']).lower()} contradicts "
+                f"on_stop_fill = {given!r}; remove halt_on_stop_fill (deprecated)"
+            )
+        return {**data, "on_stop_fill": implied}
 
 
 class PaperSection(Strict):
@@ -199,6 +219,41 @@ def _strategy_problems(cfg: FileConfig) -> list[str]:
         except ValidationError as exc:
             problems.extend(validation_lines(exc, prefix=f"hedges[{i}].params"))
     return problems
+
+
+def _highest_ratio(strategy: Any) -> Decimal | None:
+    bounds = getattr(strategy, "ratio_bounds", None)
+    if callable(bounds):
+        return Decimal(bounds()[1])
+    ratio = getattr(strategy.params, "ratio", None)  # direct: one fixed ratio
+    return Decimal(ratio) if ratio is not None else None
+
+
+def config_warnings(cfg: FileConfig) -> list[str]:
+    """What a valid configuration does that its author may not expect: one line each, naming the
+    key. ``check-config`` prints them; none stops the bot."""
+    from strategies import get_strategy  # late import: strategies depend on bot.domain only
+
+    risk = cfg.risk
+    lines: list[str] = []
+    for i, hedge in enumerate(cfg.hedges):
+        highest = _highest_ratio(get_strategy(hedge.strategy).from_spec(hedge.to_spec()))
+        if highest is not None and highest > risk.max_overhedge:
+            lines.append(
+                f"hedges[{i}].params: strategy {hedge.strategy} may ask for a ratio up to "
+                f"{highest}, above risk.max_overhedge = {risk.max_overhedge}: its orders are "
+                f"trimmed to {risk.max_overhedge} x the hedged spot value"
+            )
+    if risk.halt_on_stop_fill is not None:
+        lines.append(
+            f"risk.halt_on_stop_fill: deprecated; read as on_stop_fill = {risk.on_stop_fill!r}"
+        )
+    if risk.stop_loss_distance is not None:
+        lines.append(
+            "risk.stop_loss_distance: ignored; the stop now sits risk.stop_liquidation_buffer "
+            "below the liquidation price (risk.stop_entry_multiple x entry when there is none)"
+        )
+    return lines
 
 
 def parse_config(text: str, source: str = "hedgebot.toml") -> FileConfig:

@@ -207,6 +207,23 @@ async def test_a_manual_trade_is_drift_skipped_for_a_cycle_then_rehedged(tmp_pat
         await paper.close()
 
 
+# half hedged, the account is long overall: the venue reports no liquidation price above the mark,
+# so the stop sits at stop_entry_multiple x entry (a 40% rally, within max_price_jump)
+HALF_HEDGED_HALT = """
+[planner]
+cooldown_seconds = 0
+[risk]
+on_stop_fill = "halt"
+stop_entry_multiple = 1.4
+[[hedges]]
+name = "btc"
+spot_asset = "BTC"
+perp = "BTC/USDT:USDT"
+[hedges.params]
+ratio = 0.5
+"""
+
+
 def _manual_venue(funding="0.0001"):
     from bot.sim.manual import ManualFeed
     from bot.sim.markets import VenueConfig
@@ -244,14 +261,19 @@ async def test_a_fired_stop_loss_halts_until_resumed(tmp_path, transport):
 
     feed, venue = _manual_venue()
     paper = await make_paper(
-        f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", venue=venue, transport=transport
+        f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}",
+        venue=venue,
+        transport=transport,
+        config=HALF_HEDGED_HALT,
     )
     try:
         await paper.cycle()
         await paper.cycle()
         stops = {o.symbol: o for o in await paper.port.fetch_open_orders(None) if o.trigger_price}
-        assert stops[BTC].trigger_price == D("69000.0")  # 15% above the 60000 mark
-        feed.set(venue.now + timedelta(seconds=30), "BTC", 70000)  # the price runs through it
+        entry = (await paper.port.fetch_positions())[BTC].entry_price
+        assert abs(stops[BTC].trigger_price - entry * D("1.4")) < 1  # no liquidation price
+        trigger = stops[BTC].trigger_price
+        feed.set(venue.now + timedelta(seconds=30), "BTC", trigger + 200)  # the price runs through
         outcome = await paper.cycle()
         assert (await positions(paper)).get(BTC, D(0)) == 0
         assert outcome.outcome == "halted"
@@ -262,7 +284,7 @@ async def test_a_fired_stop_loss_halts_until_resumed(tmp_path, transport):
         assert (await positions(paper)).get(BTC, D(0)) == 0  # no re-hedge while halted
         await paper.store.set_trading_state(TradingState.ACTIVE, "operator resume")
         await paper.cycle()
-        assert within_band((await positions(paper))[BTC], D(-2))
+        assert within_band((await positions(paper))[BTC], D(-1))
     finally:
         await paper.close()
 
@@ -384,12 +406,15 @@ async def test_a_stop_fill_halts_once_not_again_after_resume(tmp_path, transport
 
     feed, venue = _manual_venue()
     paper = await make_paper(
-        f"sqlite+aiosqlite:///{tmp_path / 'once.db'}", venue=venue, transport=transport
+        f"sqlite+aiosqlite:///{tmp_path / 'once.db'}",
+        venue=venue,
+        transport=transport,
+        config=HALF_HEDGED_HALT,
     )
     try:
         await paper.cycle()
         await paper.cycle()
-        feed.set(venue.now + timedelta(seconds=30), "BTC", 70000)
+        feed.set(venue.now + timedelta(seconds=30), "BTC", 84500)  # through 1.4 x entry
         assert (await paper.cycle()).outcome == "halted"
         await paper.store.set_trading_state(TradingState.ACTIVE, "operator resume")
         for _ in range(3):

@@ -1,14 +1,16 @@
+from dataclasses import replace
 from decimal import Decimal as D
 
-from bot.domain import OpenOrder, OrderKind, Side
+from bot.domain import OpenOrder, OrderKind, Side, frozen_map
 from bot.protect import StopPolicy, desired_trigger, plan_stops
 from tests.factories import snapshot
 
 BTC = "BTC/USDT:USDT"
-POLICY = StopPolicy(distance=D("0.15"), tolerance=D("0.03"))
+POLICY = StopPolicy(liquidation_buffer=D("0.05"), entry_multiple=D("1.5"), tolerance=D("0.03"))
+TICK = D("0.1")
 
 
-def _stop(qty="1", trigger="57500", cid="hb-x-1-BTCUSDT-s0"):
+def _stop(qty="1", trigger="142500", cid="hb-x-1-BTCUSDT-s0"):
     return OpenOrder(
         BTC,
         "v1",
@@ -22,42 +24,96 @@ def _stop(qty="1", trigger="57500", cid="hb-x-1-BTCUSDT-s0"):
     )
 
 
-def test_places_a_stop_for_an_unprotected_short():
-    plan = plan_stops(
-        snapshot(positions={BTC: "-1"}), cycle=3, tag="t", policy=POLICY, symbols=[BTC]
-    )
-    (stop,) = plan.place
+def _plan(snap):
+    return plan_stops(snap, cycle=3, tag="t", policy=POLICY, symbols=[BTC])
+
+
+def _with_position(snap, **changes):
+    pos = replace(snap.positions[BTC], **changes)
+    return replace(snap, positions=frozen_map({BTC: pos}))
+
+
+def test_places_a_stop_a_buffer_below_the_liquidation_price():
+    (stop,) = _plan(snapshot(positions={BTC: "-1"}, liq={BTC: "150000"})).place
     assert stop.side == Side.BUY and stop.reduce_only and stop.kind == OrderKind.STOP_MARKET
-    assert stop.qty == D("1") and stop.trigger_price == D("57500.0")
+    assert stop.qty == D("1") and stop.trigger_price == D("142500.0")
 
 
 def test_keeps_a_matching_stop():
-    snap = snapshot(positions={BTC: "-1"}, open_orders=(_stop(),))
-    plan = plan_stops(snap, cycle=3, tag="t", policy=POLICY, symbols=[BTC])
+    snap = snapshot(positions={BTC: "-1"}, liq={BTC: "150000"}, open_orders=(_stop(),))
+    plan = _plan(snap)
+    assert plan.place == () and plan.cancel == ()
+
+
+def test_a_crash_does_not_move_the_stop_down():
+    # the mark fell 30% (50000 -> 35000); the liquidation price did not move: neither does the stop
+    snap = snapshot(
+        positions={BTC: "-1"},
+        prices={"BTC": "35000"},
+        liq={BTC: "150000"},
+        open_orders=(_stop(),),
+    )
+    plan = _plan(snap)
     assert plan.place == () and plan.cancel == ()
 
 
 def test_resizes_when_the_short_changes_new_before_old():
-    snap = snapshot(positions={BTC: "-2"}, open_orders=(_stop("1"),))
-    plan = plan_stops(snap, cycle=3, tag="t", policy=POLICY, symbols=[BTC])
-    assert plan.place[0].qty == D("2")
+    snap = snapshot(positions={BTC: "-2"}, liq={BTC: "150000"}, open_orders=(_stop("1"),))
+    plan = _plan(snap)
+    assert plan.place[0].qty == D("2") and plan.place[0].trigger_price == D("142500.0")
     assert plan.cancel == ((BTC, "hb-x-1-BTCUSDT-s0"),)
 
 
-def test_stop_tightens_when_price_falls_but_never_chases_up():
-    fallen = snapshot(positions={BTC: "-1"}, prices={"BTC": "40000"}, open_orders=(_stop(),))
-    assert plan_stops(fallen, cycle=3, tag="t", policy=POLICY, symbols=[BTC]).place
-    risen = snapshot(positions={BTC: "-1"}, prices={"BTC": "56000"}, open_orders=(_stop(),))
-    assert plan_stops(risen, cycle=3, tag="t", policy=POLICY, symbols=[BTC]).place == ()
+def test_follows_the_liquidation_price_only_when_it_moves_materially():
+    near = snapshot(positions={BTC: "-1"}, liq={BTC: "152000"}, open_orders=(_stop(),))
+    assert _plan(near).place == ()  # the anchor moved 1.3%: within the tolerance
+    moved = snapshot(positions={BTC: "-1"}, liq={BTC: "120000"}, open_orders=(_stop(),))
+    plan = _plan(moved)
+    assert plan.place[0].trigger_price == D("114000.0")
+    assert plan.cancel == ((BTC, "hb-x-1-BTCUSDT-s0"),)
+
+
+def test_without_a_liquidation_price_the_stop_sits_at_a_multiple_of_entry():
+    snap = _with_position(snapshot(positions={BTC: "-1"}), liquidation_price=None)
+    assert _plan(snap).place[0].trigger_price == D("75000.0")  # 1.5 x the 50000 entry
+    # a liquidation price below the mark (an account long overall) protects nothing upward
+    below = _with_position(snapshot(positions={BTC: "-1"}), liquidation_price=D(30000))
+    assert _plan(below).place[0].trigger_price == D("75000.0")
+
+
+def test_never_placed_where_it_would_fire_at_once():
+    # the liquidation price is 2% above the mark: the anchor (5% below it) is under the mark
+    snap = snapshot(positions={BTC: "-1"}, liq={BTC: "51000"})
+    (stop,) = _plan(snap).place
+    assert D(50000) < stop.trigger_price < D(51000)
+    assert stop.trigger_price == D("50500.0")
+    # a stop resting between mark and liquidation there is kept, not chased
+    kept = snapshot(
+        positions={BTC: "-1"}, liq={BTC: "51000"}, open_orders=(_stop(trigger="50800"),)
+    )
+    assert _plan(kept).place == ()
+    # without a liquidation price and the mark past 1.5 x entry: above the mark, not at it
+    risen = _with_position(
+        snapshot(positions={BTC: "-1"}, prices={"BTC": "80000"}),
+        liquidation_price=None,
+        entry_price=D(50000),
+    )
+    assert _plan(risen).place[0].trigger_price == D("120000.0")
+
+
+def test_a_stop_at_or_beyond_liquidation_is_replaced():
+    snap = snapshot(positions={BTC: "-1"}, liq={BTC: "140000"}, open_orders=(_stop(),))
+    plan = _plan(snap)
+    assert plan.place[0].trigger_price == D("133000.0")
+    assert plan.cancel == ((BTC, "hb-x-1-BTCUSDT-s0"),)
 
 
 def test_flat_position_cancels_our_stops_only():
     foreign = _stop(cid="manual-1")
-    snap = snapshot(open_orders=(_stop(), foreign))
-    plan = plan_stops(snap, cycle=3, tag="t", policy=POLICY, symbols=[BTC])
+    plan = _plan(snapshot(open_orders=(_stop(), foreign)))
     assert plan.cancel == ((BTC, "hb-x-1-BTCUSDT-s0"),)
 
 
-def test_trigger_stays_below_liquidation():
-    trig = desired_trigger(D(50000), D(55000), POLICY, D("0.1"))
-    assert trig == D("54000.0")  # 20% of the way back from liquidation
+def test_trigger_rounds_down_to_the_tick():
+    pos = snapshot(positions={BTC: "-1"}, liq={BTC: "150001.37"}).positions[BTC]
+    assert desired_trigger(pos, POLICY, TICK) == D("142501.3")

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -5,7 +6,13 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import load_config_file, load_runtime, parse_config, refuse_live_without_opt_in
+from bot.settings import (
+    config_warnings,
+    load_config_file,
+    load_runtime,
+    parse_config,
+    refuse_live_without_opt_in,
+)
 
 GOOD = """
 [planner]
@@ -188,3 +195,46 @@ def test_env_example_as_a_dotenv_file_loads(tmp_path, monkeypatch):
     rt = load_runtime()
     assert rt.mode == "paper" and rt.config is None and rt.venue_url is None
     assert load_config_file(rt.config).hedges  # the embedded demo
+
+
+def _risk(lines: str, ratio: str = "1") -> str:
+    return (
+        f"[risk]\n{lines}\n"
+        '[[hedges]]\nname = "btc"\nspot_asset = "BTC"\nperp = "BTC/USDT:USDT"\n'
+        f"[hedges.params]\nratio = {ratio}\n"
+    )
+
+
+def test_a_fired_stop_rehedges_by_default_and_halt_on_stop_fill_still_reads():
+    assert parse_config(_risk("")).risk.on_stop_fill == "rehedge"
+    assert parse_config(_risk('on_stop_fill = "halt"')).risk.on_stop_fill == "halt"
+    assert parse_config(_risk("halt_on_stop_fill = true")).risk.on_stop_fill == "halt"
+    assert parse_config(_risk("halt_on_stop_fill = false")).risk.on_stop_fill == "rehedge"
+    with pytest.raises(ConfigError, match="halt_on_stop_fill = true contradicts"):
+        parse_config(_risk('halt_on_stop_fill = true\non_stop_fill = "rehedge"'))
+    with pytest.raises(ConfigError, match=r"risk\.on_stop_fill"):
+        parse_config(_risk('on_stop_fill = "panic"'))
+
+
+def test_config_warnings_name_ratios_above_the_overhedge_cap_and_deprecated_keys():
+    assert config_warnings(parse_config(_risk(""))) == []
+    (line,) = config_warnings(parse_config(_risk("max_overhedge = 1.05", ratio="1.2")))
+    assert line.startswith("hedges[0].params: strategy direct may ask for a ratio up to 1.2")
+    assert "max_overhedge = 1.05" in line
+    cross = (
+        '[[hedges]]\nname = "x"\nspot_asset = "ETH"\nperp = "BTC/USDT:USDT"\nstrategy = "cross"\n'
+        "[hedges.params]\nmax_beta = 1.5\n"
+    )
+    assert "up to 1.5" in config_warnings(parse_config(cross))[0]
+    old = config_warnings(parse_config(_risk("halt_on_stop_fill = true\nstop_loss_distance = 0.1")))
+    assert [w.split(":")[0] for w in old] == ["risk.halt_on_stop_fill", "risk.stop_loss_distance"]
+
+
+def test_check_config_prints_the_warnings(tmp_path):
+    path = tmp_path / "hedgebot.toml"
+    path.write_text(_risk("max_overhedge = 1.05", ratio="1.2"))
+    # this checkout's code, whatever is installed (the cwd is tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = _cli("check-config", "--config", str(path), cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: hedges[0].params: strategy direct may ask for a ratio up to 1.2" in proc.stdout
