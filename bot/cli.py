@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.cli_web import serve as serve_command
+from bot.cli_web import serve_options, web_options
 from bot.errors import ConfigError, FatalExchangeError, HedgebotError
 from bot.logging import REDACTOR, configure_logging, get_logger
 from bot.review.render import FORMATS, render
@@ -129,6 +131,7 @@ def main() -> None:
     is_flag=True,
     help="Confirm trading on mainnet (needs HEDGEBOT_ALLOW_LIVE=true too).",
 )
+@serve_options
 @handles_errors
 def run(
     config: Path | None,
@@ -136,6 +139,7 @@ def run(
     interval: float | None,
     venue_url: str | None,
     confirm_live: bool,
+    serve: tuple[str, int] | None,
 ) -> None:
     """Run the hedging daemon (paper mode on the embedded simulator by default)."""
     from bot.cli_check import heartbeat_writable, offline_problems
@@ -149,7 +153,7 @@ def run(
         raise ConfigError(problems)
     heartbeat_writable(runtime.heartbeat_file)  # before anything trades
     file_config = load_config_file(runtime.config)
-    _run(_daemon(runtime, file_config, max_cycles, interval))
+    _run(_daemon(runtime, file_config, max_cycles, interval, web_options(runtime, serve)))
 
 
 def _run_settings(config: Path | None, venue_url: str | None) -> RuntimeSettings:
@@ -157,17 +161,23 @@ def _run_settings(config: Path | None, venue_url: str | None) -> RuntimeSettings
 
 
 async def _daemon(
-    runtime: RuntimeSettings, file_config: Any, max_cycles: int | None, interval: float | None
+    runtime: RuntimeSettings,
+    file_config: Any,
+    max_cycles: int | None,
+    interval: float | None,
+    web: Any = None,
 ) -> None:
     from bot.app import build_app
     from bot.store.lock import instance_lock
     from bot.store.migrate import probe
+    from bot.web.server import beside_daemon
 
     log = get_logger("bot.cli")
     async with instance_lock(runtime.database_url):
         await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
-        app = await build_app(runtime, file_config)
-        await _serve(app, runtime, file_config, max_cycles, interval, log)
+        async with beside_daemon(web, runtime.database_url):  # `run --serve`
+            app = await build_app(runtime, file_config)
+            await _serve(app, runtime, file_config, max_cycles, interval, log)
 
 
 async def _serve(
@@ -300,14 +310,9 @@ def status(fmt: str) -> None:
 @handles_errors
 def resume(reason: str) -> None:
     """Clear a HALTED (or REDUCING) trading state."""
-    from bot.domain import TradingState
+    from bot import control
 
-    async def go(store: Any) -> None:
-        state, why = await store.trading_state()
-        await store.set_trading_state(TradingState.ACTIVE, reason)
-        await store.add_event("resumed", f"{state.value} ({why}) -> active: {reason}")
-
-    _with_store(go)
+    _with_store(lambda store: control.resume(store, reason))
     click.echo("trading state: active")
 
 
@@ -316,13 +321,9 @@ def resume(reason: str) -> None:
 @handles_errors
 def halt(reason: str) -> None:
     """Stop all trading until `hedgebot resume` (survives restarts)."""
-    from bot.domain import TradingState
+    from bot import control
 
-    async def go(store: Any) -> None:
-        await store.set_trading_state(TradingState.HALTED, reason)
-        await store.add_event("halted", reason, level="warning")
-
-    _with_store(go)
+    _with_store(lambda store: control.halt(store, reason))
     click.echo(f"trading state: halted ({reason})")
 
 
@@ -390,6 +391,7 @@ from bot.cli_sim import guard as guard_sim  # noqa: E402
 from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`
 
 main.add_command(guard_sim(sim))
+main.add_command(serve_command)
 register_listings(main)
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ class RuntimeSettings(BaseSettings):
     venue: Literal["bybit", "binance"] = "bybit"
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
+    api_token: SecretStr | None = None  # bearer token of the web API (`serve`, `run --serve`)
     allow_live: bool = False
     database_url: str = DEFAULT_DATABASE_URL
     config: Path | None = None
