@@ -6,29 +6,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from decimal import Decimal as D
 
-import httpx
 import pytest
 
 from bot.domain import IntentPurpose, IntentStatus
 from bot.store import Store
-from bot.web.app import create_app
-from tests.integration.web_seed import seed
+from tests.integration.web_seed import client, seeded_store
 
 TOKEN = "test-token-0123456789abcdef"
 
 
 @pytest.fixture
 async def store(tmp_path) -> AsyncIterator[Store]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
-    await seed(url)
-    s = Store.from_url(url)
-    yield s
-    await s.close()
-
-
-def client(store: Store, token: str | None = None) -> httpx.AsyncClient:
-    app = create_app(store, token=token)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
+    async with seeded_store(tmp_path) as s:
+        yield s
 
 
 async def test_status_has_state_last_cycle_account_and_hedges(store):

@@ -5,29 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from decimal import Decimal as D
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import control
 from bot.store import Store
-from bot.web.app import create_app
-from tests.integration.web_seed import seed
+from tests.integration.web_seed import client, seeded_store
 
 
 @pytest.fixture
 async def store(tmp_path) -> AsyncIterator[Store]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
-    await seed(url)
-    s = Store.from_url(url)
-    yield s
-    await s.close()
+    async with seeded_store(tmp_path) as s:
+        yield s
 
 
 async def scrape(store: Store) -> tuple[dict, dict]:
-    app = create_app(store, token=None)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+    async with client(store) as c:
         r = await c.get("/metrics")
         status = (await c.get("/api/status")).json()
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")

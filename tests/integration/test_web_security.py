@@ -10,42 +10,20 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from bot.store import Store
 from bot.web import security
-from bot.web.app import create_app
 from bot.web.security import BindRefused, check_bind
-from tests.integration.web_seed import seed
+from tests.integration.web_seed import DATA_PATHS, client, free_port, seeded_store
 
 TOKEN = "s3cret-api-token-9f8e7d6c5b4a"
-DATA_PATHS = [
-    "/api/status",
-    "/api/hedges",
-    "/api/orders",
-    "/api/fills",
-    "/api/funding",
-    "/api/events",
-    "/api/rejections",
-    "/api/values",
-    "/api/report",
-    "/metrics",
-]
 
 
 @pytest.fixture
 async def store(tmp_path) -> AsyncIterator[Store]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
-    await seed(url, cycles=3)
-    s = Store.from_url(url)
-    yield s
-    await s.close()
-
-
-def client(store: Store, token: str | None, host: str = "127.0.0.1") -> httpx.AsyncClient:
-    app = create_app(store, token=token)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{host}")
+    async with seeded_store(tmp_path, cycles=3) as s:
+        yield s
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
@@ -101,12 +79,6 @@ async def test_without_a_token_control_is_refused_and_foreign_hosts_too(store):
     assert (await store.trading_state())[0].value == "active"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -121,7 +93,7 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_a_public_bind_without_a_token_refuses_to_start(tmp_path, command):
     env = {"HEDGEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
     env["HEDGEBOT_API_TOKEN"] = ""
-    proc = _cli(*command, "--host", "0.0.0.0", "--port", str(_free_port()), env=env)
+    proc = _cli(*command, "--host", "0.0.0.0", "--port", str(free_port()), env=env)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "HEDGEBOT_API_TOKEN" in lines[0], proc.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +15,11 @@ import httpx
 import pytest
 
 from bot.store import Store
-from bot.web.app import create_app
+from tests.integration.web_seed import DATA_PATHS, client, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY, SECRET, PASSWORD = "KEY-abc123-zz", "SECRET-def456-yy", "Pw0rd-ghi789-xx"
 TOKEN = "tok-jkl012-ww-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _poll(fn, deadline_s: float = 60.0):  # type: ignore[no-untyped-def]
@@ -51,7 +44,7 @@ def daemon(db_url: str, tmp_path) -> Iterator[tuple[str, subprocess.Popen[str]]]
             "://postgres@", f"://postgres:{PASSWORD}@"
         )
         assert PASSWORD in url
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HEDGEBOT_DATABASE_URL": url,
@@ -91,24 +84,8 @@ def test_run_serve_answers_while_cycles_go_on_and_leaks_no_secret(daemon):
 
     first = _poll(lambda: cycle() >= 2 and cycle())
     bodies = []
-    paths = [
-        "/api/status",
-        "/api/hedges",
-        "/api/orders?limit=0",
-        "/api/fills",
-        "/api/funding",
-        "/api/events",
-        "/api/rejections",
-        "/api/values",
-        "/api/report",
-        "/metrics",
-        "/",
-        "/static/app.js",
-        "/docs",
-        "/openapi.json",
-        "/api/nothing-here",
-        "/api/fills?since=bad",
-    ]
+    paths = [*DATA_PATHS, "/", "/static/app.js", "/docs", "/openapi.json", "/api/nothing-here"]
+    paths.append("/api/fills?since=bad")
     for path in paths:
         for headers in (auth, {}, {"Authorization": "Bearer wrong"}):
             r = httpx.get(f"{base}{path}", headers=headers, timeout=10)
@@ -129,10 +106,8 @@ def test_run_serve_answers_while_cycles_go_on_and_leaks_no_secret(daemon):
 
 
 async def test_a_failing_database_answers_one_line_without_its_password():
-    store = Store.from_url(f"postgresql+asyncpg://u:{PASSWORD}@127.0.0.1:{_free_port()}/db")
-    app = create_app(store, token=None)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+    store = Store.from_url(f"postgresql+asyncpg://u:{PASSWORD}@127.0.0.1:{free_port()}/db")
+    async with client(store) as c:
         r = await c.get("/api/status")
     await store.close()
     assert r.status_code == 500 and PASSWORD not in r.text
