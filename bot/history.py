@@ -78,11 +78,12 @@ class HistoryCache:
             if not bars or bars[0].ts > start:  # older bars missing: back-fill them once
                 end = bars[0].ts if bars else now
                 new += self._merge(bars, await self._fetch(symbol, timeframe, start, end, step))
-            self._depth[key] = count
+            self._depth[key] = max(count, self._depth.get(key, 0))
         if not bars or bars[-1].ts < newest_open:
             since = bars[-1].ts + step if bars else start
             new += self._merge(bars, await self._fetch(symbol, timeframe, since, now, step))
-        del bars[: max(0, len(bars) - max(count, MAX_FETCH))]
+        # keep the deepest need ever asked for: a smaller one later must not trim it away
+        del bars[: max(0, len(bars) - max(self._depth[key], MAX_FETCH))]
         if self._store is not None and new:
             await self._store.add_bars(symbol, timeframe, new)
 
@@ -138,8 +139,8 @@ class HistoryCache:
         seen = {r.next_funding_time for r in rates}
         rates.extend(r for r in fetched if r.next_funding_time not in seen)
         rates.sort(key=lambda r: r.next_funding_time or EPOCH)
-        del rates[: max(0, len(rates) - count)]
-        self._funding_depth[symbol] = max(count, self._funding_depth.get(symbol, 0))
+        self._funding_depth[symbol] = depth = max(count, self._funding_depth.get(symbol, 0))
+        del rates[: max(0, len(rates) - depth)]
         last = rates[-1] if rates else None
         due = now
         if last is not None and last.next_funding_time is not None:

@@ -189,7 +189,8 @@ class DynamicHedge(Strategy):
         """(EWMA vol / long-run vol, last close / moving average - 1), or None on too little
         data. Closed bars only: the live price never moves the regime."""
         p = self.p
-        prices = closes(bars)
+        # exactly the bars it asked for: a longer series shared with another hedge changes nothing
+        prices = closes(bars[-self.history_needs()[0].bars :])
         if prices is None or len(prices) < self.min_closes():
             return None
         rets = simple_returns(prices)
