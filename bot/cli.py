@@ -387,12 +387,14 @@ def strategies_cmd(fmt: str) -> None:
 
 
 from bot.cli_list import register as register_listings  # noqa: E402
+from bot.cli_review import register as register_review  # noqa: E402
 from bot.cli_sim import guard as guard_sim  # noqa: E402
 from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`
 
 main.add_command(guard_sim(sim))
 main.add_command(serve_command)
 register_listings(main)
+register_review(main)
 
 if __name__ == "__main__":
     main()

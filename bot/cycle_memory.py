@@ -20,6 +20,7 @@ class CycleMemory:
         self.prices: dict[str, Decimal] = {}  # last trusted price per symbol (jump detection)
         self.positions: dict[str, Decimal] | None = None
         self._funding_checked: datetime | None = None
+        self._settlement_seen: datetime | None = None  # the next settlement the last cycle saw
 
     def fills_due(self, snapshot: Snapshot, changed_intents: int) -> bool:
         """Ask the venue for fills only when something may have executed."""
@@ -29,12 +30,14 @@ class CycleMemory:
     def funding_due(self, snapshot: Snapshot) -> bool:
         """Ask for funding payments only after a settlement time passed (or hourly)."""
         last, self._funding_checked = self._funding_checked, snapshot.ts
+        # this snapshot already names the settlement after the one that passed: compare with
+        # what the previous cycle saw as next (hourly cycles would otherwise never see a crossing)
+        seen = self._settlement_seen
+        upcoming = [f.next_funding_time for f in snapshot.funding.values() if f.next_funding_time]
+        self._settlement_seen = min(upcoming) if upcoming else None
         if last is None:
             return True
-        crossed = any(
-            f.next_funding_time is not None and last < f.next_funding_time <= snapshot.ts
-            for f in snapshot.funding.values()
-        )
+        crossed = seen is not None and seen <= snapshot.ts
         return crossed or (snapshot.ts - last).total_seconds() > 3600
 
     def drift(

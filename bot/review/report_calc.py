@@ -1,0 +1,291 @@
+"""PnL attribution between mark-to-market snapshots, from the ledger alone (no venue).
+
+Between two marks M0 and M1 (a perp with position q0 at marks m0 -> m1, fills q_i at p_i):
+
+    perp PnL = q0 (m1 - m0) + sum q_i (m1 - p_i)          spot PnL likewise at spot prices,
+                                                          less a base-coin fee's move (f (p1 - p_i))
+    net      = spot PnL + perp PnL + funding - fees       (fees valued in the quote at the fill)
+
+which sums exactly to the change in account value when every coin and perp is in the marks.
+Slippage (fill price against the price the decision saw, M0's) is part of the trading PnL and is
+shown beside it. A perp several hedges share is split by their targets at M0.
+
+Order within one timestamp: an event (fill, funding) belongs after a mark when it was caused by
+that mark's cycle or a later one (the cycle number is in our client order id), else before it: a
+backtest fills orders at the very time it observed, and a stop that fired at that time came first.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from bot.domain import ZERO, FundingPayment, IntentPurpose, Side
+from bot.planner import purpose_of
+from bot.store.records import ACCOUNT, MarkRecord, StoredFill
+
+Key = tuple[datetime, int, int]
+
+
+def cycle_of(client_order_id: str | None) -> int:
+    """The cycle in ``hb-<tag>-<cycle>-...``; -1 for anybody else's order."""
+    parts = (client_order_id or "").split("-")
+    if len(parts) > 3 and parts[0] == "hb" and parts[2].isdigit():
+        return int(parts[2])
+    return -1
+
+
+@dataclass
+class Parts:
+    """Amounts of one hedge (or the total) over one interval or the whole period."""
+
+    spot: Decimal = ZERO
+    perp: Decimal = ZERO
+    funding_received: Decimal = ZERO
+    funding_paid: Decimal = ZERO  # positive: what was paid
+    fees: Decimal = ZERO
+    slippage: Decimal = ZERO
+    traded: Decimal = ZERO  # notional of fills, both legs
+    stop_fills: int = 0
+
+    @property
+    def funding(self) -> Decimal:
+        return self.funding_received - self.funding_paid
+
+    @property
+    def net(self) -> Decimal:
+        return self.spot + self.perp + self.funding - self.fees
+
+    def add(self, other: Parts, weight: Decimal = Decimal(1)) -> None:
+        for name in ("spot", "perp", "funding_received", "funding_paid", "fees", "slippage"):
+            setattr(self, name, getattr(self, name) + getattr(other, name) * weight)
+        self.traded += other.traded * abs(weight)
+        self.stop_fills += other.stop_fills
+
+
+@dataclass
+class HedgeSeries:
+    """Per mark time: the hedge's state, and the interval that ended at it."""
+
+    times: list[datetime] = field(default_factory=list)
+    spot_value: list[Decimal] = field(default_factory=list)
+    cum_spot: list[Decimal] = field(default_factory=list)
+    cum_net: list[Decimal] = field(default_factory=list)
+    cum_funding: list[Decimal] = field(default_factory=list)
+    cum_fees: list[Decimal] = field(default_factory=list)
+    ratio: list[float | None] = field(default_factory=list)
+    target_ratio: list[float | None] = field(default_factory=list)
+    hedged_notional: list[Decimal] = field(default_factory=list)
+    outside_band: list[bool] = field(default_factory=list)
+    unprotected: list[bool] = field(default_factory=list)
+    # returns of the intervals, on the spot value at their start (None when it was zero)
+    r_unhedged: list[float] = field(default_factory=list)
+    r_hedged: list[float] = field(default_factory=list)
+    total: Parts = field(default_factory=Parts)
+
+
+@dataclass
+class Attribution:
+    hedges: dict[str, HedgeSeries]
+    total: HedgeSeries
+    equity: list[tuple[datetime, Decimal]]  # the account value at each mark time
+
+
+def _mark_key(m: MarkRecord) -> Key:
+    return (m.ts, m.cycle if m.cycle is not None else 10**12, 0)
+
+
+def _signed(side: Side, qty: Decimal) -> Decimal:
+    return qty if side == Side.BUY else -qty
+
+
+def _fill_parts(fills: Iterable[StoredFill], ref: Decimal, end: Decimal, base: str) -> Parts:
+    parts = Parts()
+    for f in fills:
+        q = _signed(f.side, f.qty)
+        pnl = q * (end - f.price)
+        if f.fee_asset == base:  # a fee taken in the coin: its later move is the coin's PnL
+            pnl -= f.fee * (end - f.price)
+        parts.spot += pnl
+        parts.fees += f.fee_quote if f.fee_quote is not None else ZERO
+        parts.traded += f.qty * f.price
+        if purpose_of(f.client_order_id) == IntentPurpose.STOP:
+            parts.stop_fills += 1  # its price is the trigger's, not a decision's
+        else:
+            parts.slippage += q * (f.price - ref)
+    return parts
+
+
+def _weights(rows: Sequence[MarkRecord]) -> dict[str, Decimal]:
+    if len(rows) == 1:
+        return {rows[0].hedge: Decimal(1)}
+    targets = {r.hedge: r.target_size for r in rows if r.target_size is not None}
+    total = sum(targets.values(), ZERO)
+    if len(targets) == len(rows) and total != 0:
+        return {h: t / total for h, t in targets.items()}
+    pos = rows[0].position_size or ZERO
+    if pos != 0:
+        return {r.hedge: (r.perp_size or ZERO) / pos for r in rows}
+    return {r.hedge: Decimal(1) / len(rows) for r in rows}
+
+
+def _ratio(value: Decimal, spot_value: Decimal) -> float | None:
+    return float(value / spot_value) if spot_value > 0 else None
+
+
+def attribute(
+    marks: Sequence[MarkRecord],
+    fills: Sequence[StoredFill],
+    funding: Sequence[FundingPayment],
+    quote: str = "USDT",
+) -> Attribution | None:
+    """None when there are no marks at all."""
+    by_time: dict[Key, list[MarkRecord]] = defaultdict(list)
+    for m in marks:
+        by_time[_mark_key(m)].append(m)
+    keys = sorted(by_time)
+    if not keys:
+        return None
+    events: dict[int, tuple[list[StoredFill], list[FundingPayment]]] = defaultdict(lambda: ([], []))
+    for f in fills:
+        i = bisect_left(keys, (f.ts, cycle_of(f.client_order_id), 1))
+        if 0 < i < len(keys):
+            events[i][0].append(f)
+    for p in funding:
+        i = bisect_left(keys, (p.ts, -1, 1))
+        if 0 < i < len(keys):
+            events[i][1].append(p)
+    hedges: dict[str, HedgeSeries] = {}
+    total = HedgeSeries()
+    equity: list[tuple[datetime, Decimal]] = []
+    for i, key in enumerate(keys):
+        rows = by_time[key]
+        prev = by_time[keys[i - 1]] if i else []
+        parts, total_parts = _interval(prev, rows, *events.get(i, ([], [])), quote)
+        _append(hedges, total, key[0], rows, parts, total_parts)
+        account = next((r.equity for r in rows if r.hedge == ACCOUNT), None)
+        if account is not None:
+            equity.append((key[0], account))
+    return Attribution(hedges, total, equity)
+
+
+def _interval(
+    prev: Sequence[MarkRecord],
+    rows: Sequence[MarkRecord],
+    fills: Sequence[StoredFill],
+    funding: Sequence[FundingPayment],
+    quote: str,
+) -> tuple[dict[str, Parts], Parts]:
+    """The parts of each hedge, and of the account, over the interval that ends at ``rows``."""
+    per_hedge: dict[str, Parts] = defaultdict(Parts)
+    total = Parts()
+    if not prev:
+        return per_hedge, total
+    now = {(r.hedge, r.symbol): r for r in rows if r.hedge != ACCOUNT}
+    before = [r for r in prev if r.hedge != ACCOUNT]
+    fills_of: dict[str, list[StoredFill]] = defaultdict(list)
+    for f in fills:
+        fills_of[f.symbol].append(f)
+    funding_of: dict[str, list[FundingPayment]] = defaultdict(list)
+    for p in funding:
+        funding_of[p.symbol].append(p)
+    by_symbol: dict[str, list[MarkRecord]] = defaultdict(list)
+    for r in before:
+        by_symbol[r.symbol].append(r)
+    for symbol, group in by_symbol.items():
+        after = next((now[(r.hedge, symbol)] for r in group if (r.hedge, symbol) in now), None)
+        if after is None or group[0].perp_mark is None or after.perp_mark is None:
+            continue
+        m0, m1 = group[0].perp_mark, after.perp_mark
+        parts = _fill_parts(fills_of[symbol], m0, m1, "")
+        parts.perp, parts.spot = (group[0].position_size or ZERO) * (m1 - m0) + parts.spot, ZERO
+        for p in funding_of[symbol]:
+            if p.amount >= 0:
+                parts.funding_received += p.amount
+            else:
+                parts.funding_paid -= p.amount
+        total.add(parts)
+        for hedge, w in _weights(group).items():
+            per_hedge[hedge].add(parts, w)
+    holders: dict[str, list[MarkRecord]] = defaultdict(list)
+    for r in before:
+        if r.spot_asset and all(h.hedge != r.hedge for h in holders[r.spot_asset]):
+            holders[r.spot_asset].append(r)
+    for asset, group in holders.items():
+        r0 = group[0]
+        after = next((now[(r.hedge, r.symbol)] for r in group if (r.hedge, r.symbol) in now), None)
+        if after is None or r0.spot_price is None or after.spot_price is None:
+            continue
+        p0, p1 = r0.spot_price, after.spot_price
+        parts = _fill_parts(fills_of[f"{asset}/{quote}"], p0, p1, asset)
+        parts.spot += (r0.spot_qty or ZERO) * (p1 - p0)
+        total.add(parts)
+        for r in group:
+            per_hedge[r.hedge].add(parts, Decimal(1) / len(group))
+    return per_hedge, total
+
+
+def _append(
+    hedges: dict[str, HedgeSeries],
+    total: HedgeSeries,
+    ts: datetime,
+    rows: Sequence[MarkRecord],
+    parts: dict[str, Parts],
+    total_parts: Parts,
+) -> None:
+    own: dict[str, list[MarkRecord]] = defaultdict(list)
+    for r in rows:
+        if r.hedge != ACCOUNT:
+            own[r.hedge].append(r)
+    spot_total = ZERO
+    notional_total = ZERO
+    seen_assets: set[str] = set()
+    for hedge, group in own.items():
+        series = hedges.setdefault(hedge, HedgeSeries())
+        r0 = group[0]
+        spot_value = (r0.spot_qty or ZERO) * (r0.spot_price or ZERO)
+        if r0.spot_asset and r0.spot_asset not in seen_assets:
+            seen_assets.add(r0.spot_asset)
+            spot_total += spot_value
+        hedge_value = sum((-(r.perp_size or ZERO) * (r.perp_mark or ZERO) for r in group), ZERO)
+        target_value = sum((-(r.target_size or ZERO) * (r.perp_mark or ZERO) for r in group), ZERO)
+        notional_total += abs(hedge_value)
+        outside = any(
+            r.target_size is not None
+            and r.perp_size is not None
+            and abs(r.perp_size - r.target_size) > (r.band or ZERO) * abs(r.target_size)
+            for r in group
+        )
+        unprotected = any(r.protected is False for r in group)
+        _push(series, ts, parts.get(hedge, Parts()), spot_value, abs(hedge_value))
+        series.ratio.append(_ratio(hedge_value, spot_value))
+        known_target = all(r.target_size is not None for r in group)
+        series.target_ratio.append(_ratio(target_value, spot_value) if known_target else None)
+        series.outside_band.append(outside)
+        series.unprotected.append(unprotected)
+    _push(total, ts, total_parts, spot_total, notional_total)
+    total.ratio.append(_ratio(notional_total, spot_total))
+    total.target_ratio.append(None)
+    total.outside_band.append(any(s.outside_band[-1] for s in hedges.values() if s.times[-1] == ts))
+    total.unprotected.append(any(s.unprotected[-1] for s in hedges.values() if s.times[-1] == ts))
+
+
+def _push(
+    series: HedgeSeries, ts: datetime, parts: Parts, spot_value: Decimal, notional: Decimal
+) -> None:
+    if series.times and series.spot_value[-1] > 0:
+        start = series.spot_value[-1]
+        series.r_unhedged.append(float(parts.spot / start))
+        series.r_hedged.append(float(parts.net / start))
+    series.total.add(parts)
+    series.times.append(ts)
+    series.spot_value.append(spot_value)
+    series.cum_spot.append(series.total.spot)
+    series.cum_net.append(series.total.net)
+    series.cum_funding.append(series.total.funding)
+    series.cum_fees.append(series.total.fees)
+    series.hedged_notional.append(notional)
