@@ -87,7 +87,8 @@ def _runtime(config: Path | None, **overrides: Any) -> RuntimeSettings:
         json=runtime.log_json,
         level=runtime.log_level,
         secrets=[
-            s.get_secret_value() if s else None for s in (runtime.api_key, runtime.api_secret)
+            s.get_secret_value() if s else None
+            for s in (runtime.api_key, runtime.api_secret, runtime.notify_urls)
         ],
     )
     return runtime
@@ -188,8 +189,10 @@ async def _serve(
     interval: float | None,
     log: Any,
 ) -> None:
+    from bot.notify.service import alerts_running
     from bot.runner import ConfigWatcher, run_loop
 
+    every = interval or file_config.bot.interval
     try:
         log.info(
             "hedgebot started",
@@ -198,13 +201,14 @@ async def _serve(
             hedges=[h.name for h in file_config.hedges if h.enabled],
             database=REDACTOR.scrub(runtime.database_url),
         )
-        await run_loop(
-            app.engine,
-            interval=interval or file_config.bot.interval,
-            max_cycles=max_cycles,
-            watcher=ConfigWatcher(runtime.config),
-            heartbeat=runtime.heartbeat_file,
-        )
+        async with alerts_running(app, every):
+            await run_loop(
+                app.engine,
+                interval=every,
+                max_cycles=max_cycles,
+                watcher=ConfigWatcher(runtime.config),
+                heartbeat=runtime.heartbeat_file,
+            )
     finally:
         await app.close()
 

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain import HedgeSpec, frozen_map
 from bot.errors import ConfigError
+from bot.notify.config import AlertsSection
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/hedgebot.db"
 
@@ -46,6 +47,7 @@ class RuntimeSettings(BaseSettings):
     auto_migrate: bool = False
     kill_switch_file: Path | None = None
     heartbeat_file: Path | None = Path("data/heartbeat")
+    notify_urls: SecretStr | None = None  # apprise URLs for alerts (bot.notify); they hold tokens
 
 
 class Strict(BaseModel):
@@ -134,6 +136,7 @@ class FileConfig(Strict):
     risk: RiskSection = RiskSection()
     paper: PaperSection = PaperSection()
     hedges: list[HedgeSection] = Field(default_factory=list)
+    alerts: AlertsSection = AlertsSection()
 
     @model_validator(mode="after")
     def _unique_names(self) -> FileConfig:

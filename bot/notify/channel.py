@@ -1,0 +1,150 @@
+"""Sending alerts through apprise (one library, many services: Telegram, Discord, Slack, e-mail,
+webhooks), configured by ``HEDGEBOT_NOTIFY_URLS``.
+
+Sending never blocks or breaks a cycle: ``send`` only queues the message; a background task
+delivers it, each channel with a timeout, and a channel that fails is logged (redacted) and the
+others still get it. The URLs hold tokens and passwords: they are registered with the log
+redactor and shown only in apprise's privacy form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.logging import REDACTOR, get_logger
+
+log = get_logger("bot.notify")
+QUEUE_SIZE = 200
+_SPLIT = re.compile(r"[\s,]+")
+_TOKENISH = re.compile(r"[A-Za-z0-9_\-:.]{8,}")
+
+
+def split_urls(text: str | None) -> list[str]:
+    """Several URLs separated by commas, spaces or new lines."""
+    return [u for u in _SPLIT.split(text or "") if u]
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # halt | stop_fill | unprotected | outside_band | liquidation | venue | summary ...
+    title: str
+    body: str
+    level: str = "warning"  # info | warning | failure (apprise's notify types)
+
+
+class Notifier:
+    """``send`` queues; ``start`` begins delivering; ``close`` delivers what is queued (bounded
+    by the timeout) and stops. Without URLs every call is a no-op."""
+
+    def __init__(self, urls: Iterable[str], *, timeout: float = 10.0) -> None:
+        import apprise
+
+        self.timeout = timeout
+        self.channels: list[tuple[str, Any]] = []
+        for i, url in enumerate(urls):
+            _register_secrets(url)
+            app = apprise.Apprise()
+            if not app.add(url):
+                log.warning("alert URL not understood; ignored", channel=i + 1)
+                continue
+            self.channels.append((app[0].url(privacy=True), app))
+        self._queue: asyncio.Queue[Alert] = asyncio.Queue(QUEUE_SIZE)
+        self._task: asyncio.Task[None] | None = None
+        self.delivered = 0
+        self.failed = 0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.channels)
+
+    def start(self) -> None:
+        if self.enabled and self._task is None:
+            self._task = asyncio.create_task(self._deliver_forever(), name="hedgebot-alerts")
+
+    def send(self, alert: Alert) -> None:
+        """Queue an alert and return at once. A full queue drops the alert (logged)."""
+        getattr(log, "warning" if alert.level != "info" else "info")(
+            "alert", kind=alert.kind, title=alert.title, body=alert.body
+        )
+        if not self.enabled:
+            return
+        try:
+            self._queue.put_nowait(alert)
+        except asyncio.QueueFull:
+            log.warning("alert queue full; alert dropped", kind=alert.kind)
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            alert = await self._queue.get()
+            try:
+                await self._deliver(alert)
+            finally:
+                self._queue.task_done()
+
+    async def _deliver(self, alert: Alert) -> None:
+        import apprise
+
+        notify_type = {
+            "info": apprise.NotifyType.INFO,
+            "failure": apprise.NotifyType.FAILURE,
+        }.get(alert.level, apprise.NotifyType.WARNING)
+        for name, app in self.channels:
+            try:
+                ok = await asyncio.wait_for(
+                    asyncio.to_thread(
+                        app.notify, body=alert.body, title=alert.title, notify_type=notify_type
+                    ),
+                    self.timeout,
+                )
+            except TimeoutError:
+                ok, why = False, f"no answer within {self.timeout:g}s"
+            except Exception as exc:  # a broken channel must never reach the daemon
+                ok, why = False, f"{type(exc).__name__}: {exc}"
+            else:
+                why = "the service refused it or could not be reached"
+            if ok:
+                self.delivered += 1
+            else:
+                self.failed += 1
+                log.warning("alert not delivered", channel=name, kind=alert.kind, why=why)
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far was attempted (tests, shutdown)."""
+        if self._task is not None:
+            await self._queue.join()
+
+    async def close(self) -> None:
+        if self._task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), self.timeout)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+
+def _register_secrets(url: str) -> None:
+    """The URL and each token-like part of it (bot tokens, webhook ids, passwords) are redacted
+    wherever they would appear in a log line or an error."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    REDACTOR.register(url)
+    try:
+        split = urlsplit(url)
+        password = split.password
+        parts = [*re.split(r"[:@]", split.netloc), *split.path.split("/")]
+        parts += [v for _, v in parse_qsl(split.query)]
+    except ValueError:
+        return
+    REDACTOR.register(password)
+    for part in parts:
+        for token in _TOKENISH.findall(part):
+            mixed = re.search(r"\d", token) and re.search(r"[A-Za-z]", token)
+            if mixed or len(token) >= 16:  # tokens and ids, not host names or ports
+                REDACTOR.register(token)
