@@ -94,6 +94,27 @@ async def test_two_needs_on_one_series_get_the_largest_count(store):
     assert again == deep and len(other.calls) == calls
 
 
+async def test_engine_gives_a_dynamic_beside_a_cross_its_721_bars(tmp_path):
+    """The engine's needs on one perp (cross: 169 bars, dynamic: 721) come back at 721, on the
+    first cycle and on the next; the dynamic hedge decides on full history, not the fallback."""
+    config = (
+        '[planner]\ncooldown_seconds = 0\n[[hedges]]\nname = "eth-by-btc"\nspot_asset = "ETH"\n'
+        'perp = "BTC/USDT:USDT"\nstrategy = "cross"\n[[hedges]]\nname = "btc"\n'
+        'spot_asset = "BTC"\nperp = "BTC/USDT:USDT"\nstrategy = "dynamic"\n'
+    )
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'needs.db'}", config=config)
+    try:
+        for _ in range(2):
+            await paper.cycle()
+            snapshot = await paper.engine._observe(paper.venue.now)
+            assert len(snapshot.bars(BTC, "1h")) == 721
+            assert len(snapshot.bars("ETH/USDT", "1h")) == 169
+        dynamic = paper.engine.previous[("btc", BTC)]
+        assert "insufficient history" not in dynamic.reason and "vol_ratio" in dynamic.details
+    finally:
+        await paper.close()
+
+
 async def test_funding_history_is_fetched_after_the_next_settlement_not_every_cycle():
     from bot.exchange.inprocess import InProcessExchange
 
