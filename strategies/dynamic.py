@@ -23,7 +23,8 @@ Hysteresis:
 1. The active regime (``details["regime"]``) changes only when the same new raw regime has been
    seen on ``confirm`` consecutive closed bars (``details["pending"]``/``["pending_count"]``; a bar
    whose raw regime equals the active one resets the count; ``details["bar"]`` is the open time of
-   the last bar counted). With ``confirm = 1`` every change is adopted at the next bar close.
+   the last bar counted; after a pause of several bars the count moves once). With
+   ``confirm = 1`` every change is adopted at the next bar close.
 2. The ratio then moves to the active regime's ratio only if that differs from the previous ratio by
    more than ``band``; otherwise the previous ratio is kept.
 

@@ -15,7 +15,7 @@ from tests.integration.paper import DEMO, make_paper, make_venue
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 
 
-class CountingOhlcv:
+class Counting:
     def __init__(self, inner):
         self.inner = inner
         self.calls: list[tuple] = []
@@ -27,12 +27,16 @@ class CountingOhlcv:
         self.calls.append((symbol, timeframe, since, limit))
         return await self.inner.fetch_ohlcv(symbol, timeframe, since, limit)
 
+    async def fetch_funding_rate_history(self, symbol, since, limit):
+        self.calls.append((symbol, since, limit))
+        return await self.inner.fetch_funding_rate_history(symbol, since, limit)
+
 
 async def test_history_is_cached_and_fetched_incrementally(store):
     from bot.exchange.inprocess import InProcessExchange
 
     venue = make_venue()
-    port = CountingOhlcv(InProcessExchange(venue))
+    port = Counting(InProcessExchange(venue))
     cache = HistoryCache(port, store)
     need = [(BTC, "1h", 48)]
     bars = (await cache.bars(need, venue.now))[f"{BTC}|1h"]
@@ -51,22 +55,9 @@ async def test_history_is_cached_and_fetched_incrementally(store):
     assert newer[-1].ts > bars[-1].ts and len(newer) == 48
 
     # a new process reads the database first and fetches only what is missing
-    fresh = CountingOhlcv(port.inner)
+    fresh = Counting(port.inner)
     again = (await HistoryCache(fresh, store).bars(need, venue.now))[f"{BTC}|1h"]
     assert again == newer and fresh.calls == []
-
-
-class CountingFunding:
-    def __init__(self, inner):
-        self.inner = inner
-        self.calls: list[tuple] = []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    async def fetch_funding_rate_history(self, symbol, since, limit):
-        self.calls.append((symbol, since, limit))
-        return await self.inner.fetch_funding_rate_history(symbol, since, limit)
 
 
 async def test_two_needs_on_one_series_get_the_largest_count(store):
@@ -75,13 +66,13 @@ async def test_two_needs_on_one_series_get_the_largest_count(store):
     from bot.exchange.inprocess import InProcessExchange
 
     venue = make_venue()
-    port = CountingOhlcv(InProcessExchange(venue))
+    port = Counting(InProcessExchange(venue))
     cache = HistoryCache(port, store)
     got = await cache.bars([(BTC, "1h", 169), (BTC, "1h", 721)], venue.now)
     assert len(got[f"{BTC}|1h"]) == 721
 
     # the other order: a cross first, then a dynamic added by a reload
-    other = CountingOhlcv(InProcessExchange(make_venue()))
+    other = Counting(InProcessExchange(make_venue()))
     cache = HistoryCache(other, None)
     assert len((await cache.bars([(ETH, "1h", 169)], venue.now))[f"{ETH}|1h"]) == 169
     known = (await cache.bars([(ETH, "1h", 169)], venue.now))[f"{ETH}|1h"]
@@ -119,7 +110,7 @@ async def test_funding_history_is_fetched_after_the_next_settlement_not_every_cy
     from bot.exchange.inprocess import InProcessExchange
 
     venue = make_venue()
-    port = CountingFunding(InProcessExchange(venue))
+    port = Counting(InProcessExchange(venue))
     cache = HistoryCache(port, None)
     first = (await cache.funding([(BTC, 9)], venue.now))[BTC]
     assert len(first) == 9 and len(port.calls) == 1
