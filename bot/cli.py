@@ -333,21 +333,26 @@ def halt(reason: str) -> None:
 
 @main.command()
 @click.option("--max-age", type=float, default=120.0, show_default=True, help="Seconds.")
+@click.option(
+    "--max-failing",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds of skipped or failed cycles (venue reads failing) tolerated.",
+)
 @handles_errors
-def health(max_age: float) -> None:
-    """Exit 0 when the daemon's heartbeat file was touched within --max-age seconds."""
-    import time
+def health(max_age: float, max_failing: float) -> None:
+    """Exit 0 when the daemon cycles (fresh heartbeat), trading is not halted and its cycles
+    have not been failing for longer than --max-failing; otherwise exit 1 saying why."""
+    from bot.health import heartbeat_age, judge
 
     runtime = _runtime(None)
-    path = runtime.heartbeat_file
-    if path is None or not path.exists():
-        click.echo("unhealthy: no heartbeat yet", err=True)
+    age = heartbeat_age(runtime.heartbeat_file)
+    verdict = _with_store(lambda store: judge(store, age, max_age, max_failing))
+    if not verdict.ok:
+        click.echo(f"unhealthy: {verdict.why}", err=True)
         sys.exit(1)
-    age = time.time() - path.stat().st_mtime
-    if age > max_age:
-        click.echo(f"unhealthy: last cycle {age:.0f}s ago", err=True)
-        sys.exit(1)
-    click.echo(f"healthy: last cycle {age:.0f}s ago")
+    click.echo(f"healthy: {verdict.why}")
 
 
 @main.command("strategies")
