@@ -5,7 +5,6 @@ The only module that knows how the pieces are wired; constructors elsewhere do n
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,12 +16,12 @@ from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.exchange.port import ExchangePort
 from bot.logging import REDACTOR, get_logger
+from bot.planner import start_tag
 from bot.settings import FileConfig, RuntimeSettings
 from bot.store.migrate import schema_status, upgrade
 from bot.store.repo import Store
 
 log = get_logger("bot.app")
-TAG_CURSOR = "instance_tag"
 
 
 def wall_clock() -> datetime:
@@ -61,16 +60,6 @@ async def ensure_schema(url: str, auto_migrate: bool) -> None:
             f"{head}: run `hedgebot db upgrade` (or set HEDGEBOT_AUTO_MIGRATE=true)"
         ]
     )
-
-
-async def instance_tag(store: Store) -> str:
-    """A short id of this database, part of every client order id, so that a bot started on a new
-    database never reuses an id an earlier one sent to the same account."""
-    tag = await store.get_cursor(TAG_CURSOR)
-    if tag is None:
-        tag = secrets.token_hex(2)
-        await store.set_cursor(TAG_CURSOR, tag)
-    return tag
 
 
 async def open_store(runtime: RuntimeSettings, clock: Callable[[], datetime] = wall_clock) -> Store:
@@ -147,14 +136,13 @@ async def build_app(
             port, venue_clock = await build_port(runtime, config, closers)
             clock = clock or venue_clock
             clock_box[0] = clock
-        tag = await instance_tag(store)
         kill_file = runtime.kill_switch_file
         engine = Engine(
             port=port,
             store=store,
             config=config,
             clock=clock or wall_clock,
-            tag=tag,
+            tag=start_tag(),  # client ids never repeat across starts or restored databases
             kill_switch=(lambda: kill_file.exists()) if kill_file else (lambda: False),
         )
         await engine.start()

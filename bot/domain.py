@@ -188,6 +188,10 @@ class OrderReport:
     filled: Decimal
     average_price: Decimal | None = None
     reason: str | None = None
+    # what the order is, to tell ours from another one under a reused client id
+    side: Side | None = None
+    kind: OrderKind | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +300,7 @@ class OrderAck:
     venue_order_id: str | None
     status: IntentStatus
     reason: str | None = None
+    created_at: datetime | None = None  # set when the order was found by its id, not just created
 
 
 @dataclass(frozen=True, slots=True)

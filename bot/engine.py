@@ -291,7 +291,7 @@ class Engine:
         )  # fmt: skip
         if verdict.approved:
             await self._ensure_leverage()
-        act = await send_intents(self.port, self.store, verdict.approved, number)
+        act = await send_intents(self.port, self.store, verdict.approved, number, now)
         stop_act, cancelled = await self._protect(
             number, snapshot, refresh=bool(act.sent or act.unknown)
         )

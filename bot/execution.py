@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.domain import IntentStatus, OrderIntent, Rejection
 from bot.errors import (
@@ -17,6 +18,7 @@ from bot.errors import (
     OrderRejected,
     TransientError,
 )
+from bot.exchange.found import too_old
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
 from bot.store import IntentTransitionError, NotFound
@@ -34,8 +36,14 @@ class ActResult:
 
 
 async def send_intents(
-    port: ExchangePort, store: Store, intents: Sequence[OrderIntent], cycle: int
+    port: ExchangePort,
+    store: Store,
+    intents: Sequence[OrderIntent],
+    cycle: int,
+    written_at: datetime | None = None,
 ) -> ActResult:
+    """``written_at``: when these intents were written ahead; an order found under one of their
+    ids but created well before then is another order (an id reused after a database restore)."""
     result = ActResult()
     for intent in intents:
         if result.fatal is not None:
@@ -60,9 +68,22 @@ async def send_intents(
             await store.update_intent(intent.client_order_id, IntentStatus.UNKNOWN, reason=str(exc))
             result.fatal = exc
             continue
+        if written_at is not None and too_old(ack.created_at, written_at):
+            why = f"client order id {intent.client_order_id} already names an older order"
+            await _rejected(store, intent, why, cycle, result)
+            continue
         if ack.status == IntentStatus.REJECTED:
             # some ports answer a refusal as an acknowledgement rather than an exception
             await _rejected(store, intent, ack.reason or "rejected by the venue", cycle, result)
+            continue
+        if ack.status == IntentStatus.CANCELLED:
+            # found by its id already cancelled: it rests nowhere, so it protects nothing
+            await store.update_intent(
+                intent.client_order_id,
+                IntentStatus.CANCELLED,
+                venue_order_id=ack.venue_order_id,
+                reason=ack.reason or "found cancelled on the venue",
+            )
             continue
         await store.update_intent(
             intent.client_order_id,

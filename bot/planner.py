@@ -8,6 +8,8 @@ the cooldown, and marking orders that shrink a position reduce-only.
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +26,9 @@ from bot.domain import (
     Snapshot,
 )
 
-MAX_CLIENT_ID = 36  # Bybit's orderLinkId limit
+MAX_CLIENT_ID = 36  # Bybit's orderLinkId limit (Binance: 36 too)
+TAG_EPOCH = 1_577_836_800  # 2020-01-01 UTC: start tags count seconds from here
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +57,26 @@ class Plan:
     skips: tuple[Skip, ...]
 
 
+def start_tag(now: float | None = None) -> str:
+    """The id of one process start, part of every client order id it sends: the start second
+    (base 36, six characters until 2089) and three random characters. The cycle number alone
+    repeats after a database is restored from a backup, or in two databases on one account."""
+    seconds = int((time.time() if now is None else now) - TAG_EPOCH)
+    stamp = "".join(_B36[seconds // 36**i % 36] for i in reversed(range(6)))
+    return stamp + "".join(secrets.choice(_B36) for _ in range(3))
+
+
 def client_order_id(
     tag: str, cycle: int, market: MarketInfo, purpose: IntentPurpose, seq: int
 ) -> str:
-    """Deterministic: the same (instance tag, cycle, symbol, purpose, seq) always gives the same id,
-    and the cycle number comes from the database, so a restart never reuses one."""
-    cid = f"hb-{tag}-{cycle}-{market.venue_id[:12]}-{purpose.value[0]}{seq}"
-    if len(cid) > MAX_CLIENT_ID:
-        raise ValueError(f"client order id too long: {cid}")
-    return cid
+    """Deterministic within a process start: the same (start tag, cycle, symbol, purpose, seq)
+    always gives the same id, and the cycle number comes from the database. At most 36 characters
+    (Bybit's orderLinkId): a long symbol gives way to a long cycle number (after 10^7 cycles)."""
+    head, tail = f"hb-{tag}-{cycle}-", f"-{purpose.value[0]}{seq}"
+    room = MAX_CLIENT_ID - len(head) - len(tail)
+    if room < 4:
+        raise ValueError(f"client order id too long: {head}...{tail}")
+    return f"{head}{market.venue_id[:room]}{tail}"
 
 
 def purpose_of(client_order_id: str | None) -> IntentPurpose | None:

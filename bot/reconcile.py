@@ -24,6 +24,7 @@ from bot.domain import (
     Snapshot,
 )
 from bot.errors import TransientError
+from bot.exchange.found import mismatch, too_old
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
 from bot.planner import purpose_of
@@ -85,6 +86,18 @@ async def resolve_intents(
             )
             result.blocked.add(intent.symbol)
             continue
+        if report is not None and intent.status.unresolved:
+            # never sent or its answer lost: an order under this id counts only if it is ours
+            why = mismatch(report, intent)
+            if why is None and too_old(report.created_at, intent.created_at):
+                why = "created before the intent was written"
+            if why is not None:
+                log.warning(
+                    "another order under our client id",
+                    client_order_id=intent.client_order_id,
+                    why=why,
+                )
+                report = None
         if report is None:
             await _not_on_venue(store, intent, snapshot.ts, result)
             continue

@@ -59,7 +59,7 @@ async def maintain_stops(
     )
     if stops.place:
         await store.add_intents(stops.place)
-    placed = await send_intents(port, store, stops.place, cycle)
+    placed = await send_intents(port, store, stops.place, cycle, snapshot.ts)
     resting = set(placed.sent)
     # cancel a superseded stop only once its replacement rests: never leave a short bare
     cancels = [

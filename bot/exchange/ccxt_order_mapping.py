@@ -74,17 +74,22 @@ def client_id(order: Raw) -> str | None:
     return str(value) if value else None
 
 
+def order_kind(order: Raw) -> OrderKind:
+    if trigger_price(order) is not None:
+        return OrderKind.STOP_MARKET
+    return OrderKind.LIMIT if str(order.get("type")).lower() == "limit" else OrderKind.MARKET
+
+
+def order_side(order: Raw) -> Side | None:
+    side = str(order.get("side") or "").lower()
+    return Side(side) if side in ("buy", "sell") else None
+
+
 def to_open_order(order: Raw, market: MarketInfo) -> OpenOrder:
     info = order.get("info") or {}
     qty, filled = _order_qty(order, market.contract_size)
     trigger = trigger_price(order)
-    kind = (
-        OrderKind.STOP_MARKET
-        if trigger is not None
-        else OrderKind.LIMIT
-        if str(order.get("type")).lower() == "limit"
-        else OrderKind.MARKET
-    )
+    kind = order_kind(order)
     price = positive_or_none(first_dec(info, ("price",), order.get("price")))
     return OpenOrder(
         symbol=market.symbol,
@@ -122,6 +127,9 @@ def to_order_report(order: Raw, market: MarketInfo) -> OrderReport:
         if filled > 0
         else None,
         reason=reason,
+        side=order_side(order),
+        kind=order_kind(order),
+        created_at=ms_to_datetime(order.get("timestamp")),
     )
 
 

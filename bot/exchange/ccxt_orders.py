@@ -26,7 +26,6 @@ from bot.domain import (
     OrderIntent,
     OrderKind,
     OrderReport,
-    OrderState,
     Side,
 )
 from bot.errors import AmbiguousSubmit, ExchangeError, OrderNotFound, OrderRejected
@@ -34,6 +33,7 @@ from bot.exchange import ccxt_order_mapping as om
 from bot.exchange.ccxt_base import PAGE_SIZE, CcxtBase
 from bot.exchange.ccxt_values import datetime_to_ms
 from bot.exchange.classify import CREATE_ORDER, classify, is_duplicate_client_id
+from bot.exchange.found import ack_found
 
 ORDER_PAGE = 50  # Bybit order listings allow up to 50 rows a page
 _PERP_TYPE = {"type": "swap", "subType": "linear"}
@@ -142,19 +142,21 @@ class CcxtOrders(CcxtBase):
                 await self._resync_clock()  # refused before processing: the next cycle may send
             error = classify(exc, CREATE_ORDER, secrets=self._secrets())
             if isinstance(error, AmbiguousSubmit) or is_duplicate_client_id(exc):
-                return await self._resolve(symbol, cid, error)
+                return await self._resolve(intent, error)
             raise error from None
         if not order or order.get("id") is None:
             error = AmbiguousSubmit(
                 "create_order: the venue answered without an order id", operation=CREATE_ORDER
             )
-            return await self._resolve(symbol, cid, error)
+            return await self._resolve(intent, error)
         if str(order.get("status") or "").lower() == "rejected":
             return OrderAck(cid, str(order["id"]), IntentStatus.REJECTED, "rejected by the venue")
         return OrderAck(cid, str(order["id"]), IntentStatus.OPEN)
 
-    async def _resolve(self, symbol: str, cid: str, error: ExchangeError) -> OrderAck:
-        """The create may or may not have reached the venue: ask it by client id, once."""
+    async def _resolve(self, intent: OrderIntent, error: ExchangeError) -> OrderAck:
+        """The create may or may not have reached the venue: ask it by client id, once. What is
+        found there counts only if it is the intended order (``found.ack_found``)."""
+        symbol, cid = intent.symbol, intent.client_order_id
         try:
             report = await self.fetch_order(symbol, cid)
         except ExchangeError:
@@ -170,9 +172,7 @@ class CcxtOrders(CcxtBase):
             if isinstance(error, AmbiguousSubmit):
                 raise error
             raise AmbiguousSubmit(str(error), operation=CREATE_ORDER, code=error.code)
-        if report.state == OrderState.REJECTED:
-            return OrderAck(cid, report.venue_order_id, IntentStatus.REJECTED, report.reason)
-        return OrderAck(cid, report.venue_order_id, IntentStatus.OPEN)
+        return ack_found(intent, report, CREATE_ORDER)
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> bool:
         await self.load_markets()

@@ -32,9 +32,10 @@ from bot.domain import (
     Ticker,
 )
 from bot.errors import ExchangeError, FatalExchangeError, OrderNotFound, OrderRejected
+from bot.exchange.found import ack_found
 from bot.sim.bars import FUNDING_INTERVAL, parse_timeframe
 from bot.sim.book import OrderQuery
-from bot.sim.errors import LEVERAGE_NOT_MODIFIED, ORDER_NOT_FOUND, VenueError
+from bot.sim.errors import DUPLICATE_LINK_ID, LEVERAGE_NOT_MODIFIED, ORDER_NOT_FOUND, VenueError
 from bot.sim.markets import MarketSpec
 from bot.sim.model import REJECTED, Execution, OrderRequest, SimOrder
 from bot.sim.venue import Venue
@@ -200,6 +201,13 @@ class InProcessExchange:
             filled=o.cum_qty,
             average_price=o.avg_price,
             reason=o.reject_reason if final_without_fill else None,
+            side=Side.BUY if o.side == "Buy" else Side.SELL,
+            kind=OrderKind.STOP_MARKET
+            if o.is_conditional
+            else OrderKind.LIMIT
+            if o.order_type == "Limit"
+            else OrderKind.MARKET,
+            created_at=o.created.replace(microsecond=o.created.microsecond // 1000 * 1000),
         )
 
     # ---- writes --------------------------------------------------------------------------------
@@ -225,6 +233,10 @@ class InProcessExchange:
         try:
             order = self.venue.place_order(request)
         except VenueError as exc:
+            if exc.ret_code == DUPLICATE_LINK_ID:  # as the ccxt adapter does: look the id up
+                report = await self.fetch_order(intent.symbol, intent.client_order_id)
+                if report is not None:
+                    return ack_found(intent, report, "create_order")
             raise _error(exc, "create_order") from None
         if order.status == REJECTED:
             return OrderAck(

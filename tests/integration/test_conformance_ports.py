@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 
 from bot.domain import IntentPurpose, OrderIntent, OrderKind, Side
@@ -207,11 +206,6 @@ async def duplicates(port: ExchangePort, venue: Venue) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7.5 (xchg): over ccxt a duplicate id is taken for the order found under it, "
-    "whatever it is (another side, a cancelled one); in-process it is refused (110072)",
-)
 async def test_a_duplicate_client_id_is_answered_alike() -> None:
     direct, remote = await on_both(duplicates, flat_feed)
     assert direct["positions"][PERP].size == D("-0.5")  # never a second order under one id
