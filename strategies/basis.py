@@ -13,17 +13,21 @@ Out, it enters when ``net_apr > enter_apr``; in, it stays while ``net_apr >= exi
 
 The spot leg touches only the spot it bought itself. Its state lives in the previous target's
 details (persisted with it): ``own`` is the spot it bought and still holds, ``spot`` the leg's
-phase and ``anchor`` the holding it is trading toward:
+phase and ``anchor`` the holding it is trading toward. The user's part of the balance (the balance
+less ``own``) is never traded:
 
 - on entry it asks for a holding of ``balance + qty`` (``spot = "buying"``) until the balance
   reaches it; from then on (``spot = "held"``) it leaves the spot alone (``spot_size = None``);
-- on exit it asks for ``balance - min(own, balance)`` (``spot = "selling"``) until reached, then
-  leaves the spot alone; a balance the user sold below ``own`` shrinks ``own`` with it;
+- on exit it asks for ``balance - own`` (``spot = "selling"``; a buy that only partly arrived sells
+  what arrived) until reached, then leaves the spot alone;
+- a change of the configured ``qty`` while entered moves both legs to it the same way;
 - waiting (never entered) it never asks for a spot holding at all.
 
-A previous target restored without details counts as entered when its size is short, with
-``qty = -size`` and nothing of its own to sell. Known limit: a manual trade of the same coin in
-the cycle while a spot order of its own is in flight is taken for that order's fill.
+Coins sold by hand count as the user's first; once the balance falls below ``own``, ``own`` and the
+perp short shrink with it (sold entirely, the carry idles until its exit). A previous target
+restored without details counts as entered when its size is short, keeps ``qty = -size`` on the
+perp and knows nothing of its own to sell (``own = ""``). Known limit: a manual trade of the same
+coin while one of its own spot orders is in flight is taken for that order's fill.
 """
 
 from __future__ import annotations
@@ -121,15 +125,17 @@ class BasisTrade(Strategy):
             qty = self._locked_qty(previous) or self._qty(snapshot)
             if qty is None:
                 return None  # entered, notional mode, no locked qty and no price: keep as is
+            if previous is not None and _decimal(previous.details.get("qty")) not in (None, qty):
+                leg = leg.toward(qty, balance)  # the configured qty changed: both legs follow
             return self._entered(qty, leg, f"stay: {note} >= exit {p.exit_apr}", net_apr)
         if not was_entered and net_apr > p.enter_apr:
             qty = self._qty(snapshot)
             if qty is not None:
-                leg = leg.enter(qty, balance)
+                leg = leg.toward(qty, balance)
                 return self._entered(qty, leg, f"enter: {note} > enter {p.enter_apr}", net_apr)
             note += "; no spot price to size the notional"
         if was_entered:
-            leg = leg.exit(balance)
+            leg = leg.toward(ZERO, balance)
         why = f"exit: {note} < exit {p.exit_apr}" if was_entered else f"wait: {note}"
         return self._make(ZERO, leg, f"basis {why}", {"state": EXITED, "net_apr": str(net_apr)})
 
@@ -151,9 +157,11 @@ class BasisTrade(Strategy):
         return qty if qty.is_finite() and qty > 0 else None
 
     def _entered(self, qty: Decimal, leg: _Leg, why: str, net_apr: Decimal) -> HedgeTarget:
+        # the short matches the spot it holds: a sale of its coins by hand shrinks it too
+        short = qty if leg.own is None or leg.phase == BUYING else min(qty, leg.own)
         details = {"state": ENTERED, "qty": str(qty), "net_apr": str(net_apr)}
-        reason = f"basis {why}; {qty} {self.hedge.spot_asset} spot long, perp short"
-        return self._make(-qty, leg, reason, details)
+        reason = f"basis {why}; {qty} {self.hedge.spot_asset} spot long, perp short {short}"
+        return self._make(-short, leg, reason, details)
 
     def _make(self, size: Decimal, leg: _Leg, reason: str, details: dict[str, str]) -> HedgeTarget:
         details.update(leg.details())
@@ -172,56 +180,45 @@ class BasisTrade(Strategy):
 
 
 class _Leg:
-    """The spot leg: what it owns, its phase and the holding it is trading toward (None: the
-    spot balance is left alone)."""
+    """The spot leg: what it owns (None: unknown, a target restored without details), its phase
+    and the holding it is trading toward (None: the spot balance is left alone)."""
 
-    def __init__(self, own: Decimal, phase: str, anchor: Decimal | None) -> None:
+    def __init__(self, own: Decimal | None, phase: str, anchor: Decimal | None) -> None:
         self.own, self.phase, self.anchor = own, phase, anchor
 
     @classmethod
     def of(cls, previous: HedgeTarget | None, balance: Decimal) -> _Leg:
         """Carry the previous leg forward to this cycle's balance."""
         details: Mapping[str, str] = previous.details if previous is not None else {}
+        if previous is not None and (not details or details.get("own") == ""):
+            return cls(None, "", None)  # restored without details: nothing known of its own
         own = _decimal(details.get("own"))
         if own is None:  # details from before "own" was kept: the old target held ``qty``
             legacy = _decimal(details.get("qty")) if details.get("state") == ENTERED else None
             own = legacy or ZERO
+        own, held = max(own, ZERO), max(balance, ZERO)
         phase, anchor = details.get("spot", ""), _decimal(details.get("anchor"))
-        held = max(balance, ZERO)
-        if anchor is None or anchor < 0 or phase not in (BUYING, SELLING):
-            return cls(min(max(own, ZERO), held), HELD if own > 0 else "", None)
-        if phase == BUYING:
-            if balance >= anchor:
-                return cls(min(own, held), HELD, None)  # bought
-            return cls(own, BUYING, anchor)  # in flight, or to retry
-        if balance <= anchor:
-            return cls(ZERO, "", None)  # sold
-        return cls(own, SELLING, anchor)
+        if anchor is not None and anchor >= 0 and phase in (BUYING, SELLING):
+            reached = balance >= anchor if phase == BUYING else balance <= anchor
+            if not reached:
+                return cls(own, phase, anchor)  # in flight, or to retry
+        own = min(own, held)  # coins sold by hand are the user's first, then its own
+        return cls(own, HELD if own > 0 else "", None)
 
-    def enter(self, qty: Decimal, balance: Decimal) -> _Leg:
-        """Buy ``qty`` on top of whatever is held now (the user's spot stays theirs)."""
-        owned = self.phase in (HELD, SELLING)  # re-entering while its sell is in flight keeps it
-        want = qty - self.own if owned else qty
-        if want <= 0:
-            return _Leg(self.own, HELD, None)
-        return _Leg(self.own + want if owned else want, BUYING, max(balance, ZERO) + want)
-
-    def exit(self, balance: Decimal) -> _Leg:
-        """Sell what it owns, never more than the balance; a buy still in flight is counted by
-        what arrived of it."""
-        held = max(balance, ZERO)
-        own = self.own
-        if self.phase == BUYING and self.anchor is not None:
-            own = max(ZERO, own - (self.anchor - held))  # the part of the buy that filled
-        if self.phase == SELLING:
-            return self
-        sell = min(own, held)
-        if sell <= 0:
-            return _Leg(ZERO, "", None)
-        return _Leg(own, SELLING, held - sell)
+    def toward(self, want: Decimal, balance: Decimal) -> _Leg:
+        """Own ``want`` instead: the user's part (the balance less its own, or what an order in
+        flight was computed on) is never traded."""
+        own = self.own or ZERO
+        base = self.anchor - own if self.anchor is not None else max(balance, ZERO) - own
+        anchor = max(base, ZERO) + want
+        if self.anchor is None and want == own:
+            return _Leg(own, self.phase, None)
+        if anchor == max(balance, ZERO):
+            return _Leg(want, HELD if want > 0 else "", None)
+        return _Leg(want, BUYING if anchor > balance else SELLING, anchor)
 
     def details(self) -> dict[str, str]:
-        out = {"own": str(self.own)}
+        out = {"own": "" if self.own is None else str(self.own)}
         if self.phase:
             out["spot"] = self.phase
         if self.anchor is not None:

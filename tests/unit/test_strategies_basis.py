@@ -83,6 +83,7 @@ def test_a_sold_holding_shrinks_what_it_may_sell() -> None:
     held = step(s, 0.0002, entered, btc="0.5")
     sold = step(s, 0.0002, held, btc="0.2")  # the user sold 0.3 of the basis spot by hand
     assert sold is not None and sold.details["own"] == "0.2" and sold.spot_size is None
+    assert sold.size == Decimal("-0.2")  # the short shrinks with it: no naked short
     gone = step(s, 0.00004, sold, btc="0.2")
     assert gone is not None and gone.spot_size == 0
     emptied = step(s, 0.00004, step(s, 0.0002, held, btc=0), btc=0)  # all of it sold by hand
@@ -131,6 +132,10 @@ def test_previous_restored_without_details_keeps_the_trade() -> None:
     stay = step(basis(qty=None, notional="10000"), 0.0001, restored, spot_price=80000)
     assert stay is not None and stay.details["state"] == "entered"
     assert (stay.size, stay.spot_size) == (Decimal("-0.25"), None)  # nothing of its own known
+    again = step(basis(qty=None, notional="10000"), 0.0001, stay, spot_price=80000)
+    assert again is not None and again.size == Decimal("-0.25") and again.spot_size is None
+    out_now = step(basis(qty=None, notional="10000"), 0.00001, again, spot_price=80000)
+    assert out_now is not None and (out_now.size, out_now.spot_size) == (0, None)  # sells none
     flat = HedgeTarget("h1", BTC_PERP, Decimal(0), "restored", ratio=Decimal(0))
     out = step(basis(), 0.0001, flat)
     assert out is not None and out.details["state"] == "exited"
@@ -160,3 +165,27 @@ def test_params_are_validated() -> None:
         basis(notional="100")  # both
     with pytest.raises(pydantic.ValidationError):
         basis(enter_apr="0.05", exit_apr="0.05")
+
+
+def test_a_changed_qty_moves_both_legs_and_keeps_the_users_part() -> None:
+    held = step(basis(), 0.0002, step(basis(), 0.0002, None, btc=2), btc="2.5")
+    assert held is not None and held.details["own"] == "0.5"
+    more = step(basis(qty="0.8"), 0.0002, held, btc="2.5")
+    assert more is not None and (more.spot_size, more.size) == (Decimal("2.8"), Decimal("-0.8"))
+    fewer = step(basis(qty="0.2"), 0.0002, held, btc="2.5")
+    assert fewer is not None and (fewer.spot_size, fewer.size) == (Decimal("2.2"), Decimal("-0.2"))
+    trimmed = step(basis(qty="0.2"), 0.0002, fewer, btc="2.2")
+    assert trimmed is not None and trimmed.details["own"] == "0.2" and trimmed.spot_size is None
+    gone = step(basis(qty="0.2"), 0.00004, trimmed, btc="2.2")
+    assert gone is not None and gone.spot_size == Decimal(2)
+
+
+def test_re_entering_while_its_sale_is_in_flight_cancels_the_sale() -> None:
+    s = basis()
+    held = step(s, 0.0002, step(s, 0.0002, None, btc=2), btc="2.5")
+    selling = step(s, 0.00004, held, btc="2.5")
+    assert selling is not None and selling.spot_size == Decimal(2)
+    back = step(s, 0.0003, selling, btc="2.5")  # not sold yet, and funding pays again
+    assert back is not None and back.details["state"] == "entered"
+    assert back.spot_size is None or back.spot_size == Decimal("2.5")
+    assert back.size == Decimal("-0.5")
