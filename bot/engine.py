@@ -31,12 +31,18 @@ from bot.observe import observe
 from bot.planner import PlannerConfig, aggregate, plan
 from bot.protect import StopPolicy
 from bot.reconcile import ReconcileResult, ingest, resolve_intents
-from bot.risk import RiskLimits, guard, snapshot_problems
+from bot.risk import RiskLimits, cap_overhedge, guard, snapshot_problems
 from bot.settings import FileConfig
 from bot.stops import StopFillPolicy, maintain_stops
 from bot.store.records import CycleRecord, EventRecord, TargetRecord
 from bot.store.repo import Store
-from bot.universe import hedged_spot_value, perp_symbols, spot_assets
+from bot.universe import (
+    close_unlisted,
+    hedged_spot_value,
+    perp_symbols,
+    spot_assets,
+    spot_is_collateral,
+)
 from strategies.base import Strategy
 
 log = get_logger("bot.engine")
@@ -71,6 +77,7 @@ class Engine:
         self._last_verdict: tuple[TradingState, str] | None = None
         self.marks = MarkBook()
         self.stop_fills = StopFillPolicy()
+        self._capped: tuple[str, ...] = ()
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -79,7 +86,10 @@ class Engine:
         self.planner = PlannerConfig(config.planner.rebalance_band, config.planner.cooldown_seconds)
         r = config.risk
         # the [risk] section names every limit the guards take
-        self.limits = RiskLimits(**{f.name: getattr(r, f.name) for f in fields(RiskLimits)})
+        self.limits = RiskLimits(
+            **{f.name: getattr(r, f.name) for f in fields(RiskLimits) if hasattr(r, f.name)},
+            spot_is_collateral=spot_is_collateral(self.port),
+        )
         self.stop_policy = StopPolicy(
             r.stop_liquidation_buffer, r.stop_entry_multiple, r.stop_replace_tolerance
         )
@@ -92,6 +102,9 @@ class Engine:
 
     async def start(self) -> None:
         self.markets = dict(await self.port.load_markets())
+        for warning in await close_unlisted(self.store, self.markets, self.strategies.values()):
+            log.warning("market not listed", detail=warning)
+            await self.store.add_event("market_unlisted", warning, level="warning")
         for (hedge, symbol), t in (await self.store.last_targets()).items():
             self.previous[(hedge, symbol)] = HedgeTarget(
                 hedge, symbol, t.target_size, t.reason, ratio=t.ratio, details=t.details
@@ -108,7 +121,8 @@ class Engine:
                 self._leverage[symbol] = wanted
 
     def perp_symbols(self) -> list[str]:
-        return perp_symbols(self.strategies.values())
+        # a perp the venue no longer lists cannot be read or traded (see close_unlisted)
+        return [s for s in perp_symbols(self.strategies.values()) if s in self.markets]
 
     def spot_assets(self) -> list[str]:
         return spot_assets(self.strategies.values())
@@ -220,10 +234,18 @@ class Engine:
             EventRecord("rehedge_wait", f"{s}: re-hedge after a stop-loss waits until {t}")
             for s, t in sorted(waiting.items())
         ]
+        hedged = hedged_spot_value(snapshot, self.spot_assets(), self.quote)
+        targets = {s: t for s, t in aggregate(decision.targets).items() if s not in waiting}
+        targets, capped, cap_note = cap_overhedge(
+            targets, snapshot, self.limits.max_overhedge, hedged
+        )
+        if capped and capped != self._capped:  # once when it starts, not every cycle
+            events.append(EventRecord("risk_note", cap_note))
+        self._capped = capped
         hedge_plan = plan(
             cycle=number,
             tag=self.tag,
-            targets={s: t for s, t in aggregate(decision.targets).items() if s not in waiting},
+            targets=targets,
             snapshot=snapshot,
             config=self.planner,
             last_order_at=last_at,
@@ -236,7 +258,7 @@ class Engine:
             state_reason=state_reason,
             limits=self.limits,
             quote=self.quote,
-            hedged_spot_value=hedged_spot_value(snapshot, self.spot_assets(), self.quote),
+            hedged_spot_value=hedged,
             orders_last_minute=per_minute,
             kill_switch=self.kill_switch(),
         )
@@ -299,7 +321,7 @@ class Engine:
             snapshot, decision, len(verdict.rejections), act, stop_act, cancelled, rec
         )
         summary["account"] = account_view(
-            snapshot, self.config.specs(), self.quote, self.limits.spot_collateral_ratio
+            snapshot, self.config.specs(), self.quote, self.limits.collateral_ratio
         )
         if act.fatal or stop_act.fatal:
             fatal = act.fatal or stop_act.fatal

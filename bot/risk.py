@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.domain import ZERO, OrderIntent, Rejection, Snapshot, TradingState
-from bot.planner import round_down
+from bot.planner import SymbolTarget, current_size, round_down
+
+DEFAULT_MMR = Decimal("0.005")  # maintenance margin rate when the position does not tell it
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,13 @@ class RiskLimits:
     stale_after_seconds: float = 120.0
     max_price_jump: Decimal = Decimal("0.5")
     spot_collateral_ratio: Decimal = Decimal("0.8")
+    # spot coins back the perps only where one account holds both (Bybit unified), not on
+    # Binance, whose USD-M futures wallet is separate from the spot wallet
+    spot_is_collateral: bool = True
+
+    @property
+    def collateral_ratio(self) -> Decimal:
+        return self.spot_collateral_ratio if self.spot_is_collateral else ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,44 @@ def snapshot_problems(
     return problems
 
 
+def cap_overhedge(
+    targets: Mapping[str, SymbolTarget],
+    snapshot: Snapshot,
+    max_overhedge: Decimal,
+    hedged_spot_value: Decimal,
+) -> tuple[dict[str, SymbolTarget], tuple[str, ...], str]:
+    """Scale the short targets down so that their notional stays within ``max_overhedge`` x the
+    hedged spot value (spot legs the targets buy or sell included). The plan then converges on the
+    capped size and rests there, instead of an order refused whole, and again every cycle, that
+    leaves the spot unhedged. Returns the targets, the trimmed symbols and a note."""
+    spot_after = hedged_spot_value
+    wanted = ZERO
+    for symbol, t in targets.items():
+        price = snapshot.price(symbol)
+        if price is None or price <= 0:
+            continue
+        if t.spot:
+            spot_after += (t.size - current_size(t, snapshot)) * price
+        elif t.size < 0:
+            wanted += -t.size * price
+    cap = max(spot_after, ZERO) * max_overhedge
+    out = dict(targets)
+    if wanted <= cap:
+        return out, (), ""
+    for symbol, t in targets.items():
+        market = snapshot.markets.get(symbol)
+        if t.spot or t.size >= 0 or market is None or snapshot.price(symbol) is None:
+            continue
+        out[symbol] = replace(t, size=-round_down(-t.size * cap / wanted, market.amount_step))
+    trimmed = tuple(s for s in out if out[s] != targets[s])
+    changes = ", ".join(f"{s} {targets[s].size} -> {out[s].size}" for s in trimmed)
+    note = (
+        f"short targets trimmed to max_overhedge {max_overhedge} x the hedged spot value "
+        f"({cap:.2f} of {wanted:.2f} wanted): {changes}"
+    )
+    return out, trimmed, note
+
+
 def guard(
     intents: Sequence[OrderIntent],
     snapshot: Snapshot,
@@ -101,7 +148,7 @@ def guard(
 
     if kill_switch and state != TradingState.HALTED:
         state, state_reason = TradingState.HALTED, "kill switch engaged"
-    equity = margin_equity(snapshot, quote, limits.spot_collateral_ratio)
+    equity = margin_equity(snapshot, quote, limits.collateral_ratio)
     maint = sum((p.maintenance_margin for p in snapshot.positions.values()), ZERO)
     if state == TradingState.ACTIVE and equity > 0 and maint / equity > limits.max_margin_ratio:
         state = TradingState.REDUCING
@@ -143,10 +190,22 @@ def guard(
                 continue
             intent = replace(intent, qty=clipped)
         if not intent.reduce_only and market.kind.value == "perp":
-            reason = _increase_denial(intent, snapshot, limits, equity, notional, hedged_spot_value)
-            if reason:
-                deny(intent, reason)
-                continue
+            allowed, reason = increase_headroom(
+                intent, snapshot, limits, equity, notional, hedged_spot_value
+            )
+            if allowed < intent.qty:
+                clipped = round_down(max(allowed, ZERO), market.amount_step)
+                if (
+                    clipped <= 0
+                    or clipped < market.min_qty
+                    or clipped * price < market.min_notional
+                ):
+                    deny(intent, reason)
+                    continue
+                notes.append(
+                    f"{intent.symbol}: order trimmed from {intent.qty} to {clipped}: {reason}"
+                )
+                intent = replace(intent, qty=clipped)
             notional[intent.symbol] = notional.get(intent.symbol, ZERO) + intent.qty * price
         elif market.kind.value == "spot":
             # a spot leg bought in this batch (basis) is spot the perp leg after it may hedge
@@ -157,29 +216,75 @@ def guard(
     return GuardResult(tuple(approved), tuple(rejections), state, state_reason, tuple(notes))
 
 
-def _increase_denial(
+def increase_headroom(
     intent: OrderIntent,
     snapshot: Snapshot,
     limits: RiskLimits,
     equity: Decimal,
     notional: Mapping[str, Decimal],
     hedged_spot_value: Decimal,
-) -> str | None:
+) -> tuple[Decimal, str]:
+    """The largest quantity of a short-increasing order that every cap allows, and the binding
+    cap's reason. A cap trims the order to its headroom rather than refusing it whole."""
     price = snapshot.price(intent.symbol) or ZERO
-    added = intent.qty * price
-    total_after = sum(notional.values(), ZERO) + added
-    if equity <= 0:
-        return "no margin equity"
-    if total_after / equity > limits.max_leverage:
-        return f"leverage {total_after / equity:.2f} would exceed {limits.max_leverage}"
-    if total_after > hedged_spot_value * limits.max_overhedge:
-        return (
-            f"over-hedge: perp notional {total_after:.2f} would exceed "
-            f"{limits.max_overhedge} x hedged spot value {hedged_spot_value:.2f}"
-        )
+    if equity <= 0 or price <= 0:
+        return ZERO, "no margin equity"
+    before = sum(notional.values(), ZERO)
+    caps = [
+        (
+            (equity * limits.max_leverage - before) / price,
+            f"leverage {(before + intent.qty * price) / equity:.2f} would exceed "
+            f"{limits.max_leverage}",
+        ),
+        (
+            (hedged_spot_value * limits.max_overhedge - before) / price,
+            f"over-hedge: perp notional {before + intent.qty * price:.2f} would exceed "
+            f"{limits.max_overhedge} x hedged spot value {hedged_spot_value:.2f}",
+        ),
+    ]
+    liq = liquidation_headroom(intent, snapshot, limits, equity)
+    if liq is not None:
+        caps.append(liq)
+    allowed, reason = min(caps, key=lambda c: c[0])
+    return (intent.qty, "") if allowed >= intent.qty else (allowed, reason)
+
+
+def liquidation_headroom(
+    intent: OrderIntent, snapshot: Snapshot, limits: RiskLimits, equity: Decimal
+) -> tuple[Decimal, str] | None:
+    """How much the short may grow before its estimated liquidation price comes closer to the
+    mark than ``min_liquidation_distance``: the position is judged after the trade, not before.
+
+    Linear model in this perp's price P, everything else fixed: equity minus maintenance margin is
+    D + g (P - mark), with g = short size + spot collateral units - mmr |size|. The venue's own
+    liquidation price, when it reports one above the mark, gives D = (liq - mark) x -g; our
+    margin-equity estimate gives another: the smaller one counts. Selling q more lowers g by
+    q (1 + mmr) and D by mmr q mark; the distance after is D' / (-g' mark)."""
+    market = snapshot.markets.get(intent.symbol)
     pos = snapshot.positions.get(intent.symbol)
-    if pos is not None and pos.liquidation_price and pos.size < 0 and pos.mark_price > 0:
-        distance = (pos.liquidation_price - pos.mark_price) / pos.mark_price
-        if distance < limits.min_liquidation_distance:
-            return f"liquidation price {pos.liquidation_price} only {distance:.1%} above mark"
-    return None
+    mark = (
+        pos.mark_price if pos is not None and pos.mark_price > 0 else snapshot.price(intent.symbol)
+    )
+    if market is None or mark is None or mark <= 0:
+        return None
+    size = pos.size if pos is not None else ZERO
+    mmr = DEFAULT_MMR
+    if pos is not None and pos.notional > 0 and pos.maintenance_margin > 0:
+        mmr = pos.maintenance_margin / pos.notional
+    collateral = snapshot.spot_qty(market.base) * limits.collateral_ratio
+    slope = size + collateral - mmr * abs(size)
+    maint = sum((p.maintenance_margin for p in snapshot.positions.values()), ZERO)
+    cushion = equity - maint
+    liq = pos.liquidation_price if pos is not None else None
+    if liq is not None and liq > mark and slope < 0:
+        cushion = min(cushion, (liq - mark) * -slope)  # the venue knows better when it is nearer
+    d = limits.min_liquidation_distance
+    after = slope - intent.qty * (1 + mmr)
+    if after >= 0:
+        return None  # the account stays long this coin overall: no liquidation on a rally
+    allowed = (cushion + d * mark * slope) / (mark * (mmr + d * (1 + mmr)))
+    est = mark + (cushion - mmr * intent.qty * mark) / -after
+    return allowed, (
+        f"liquidation price after the trade (estimated {est:.2f}) would be less than "
+        f"{d:.0%} above the mark {mark}"
+    )

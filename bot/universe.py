@@ -1,11 +1,15 @@
-"""Which symbols the configured hedges touch, and the value of the spot they hedge."""
+"""Which symbols the configured hedges touch, the value of the spot they hedge, whether that spot
+is collateral, and what to do about markets the venue no longer lists."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from bot.domain import ZERO, Snapshot
+from bot.domain import ZERO, IntentStatus, MarketInfo, Snapshot
+from bot.exchange.port import ExchangePort
+from bot.exchange.split import SplitExchange
+from bot.store.repo import Store
 from strategies.base import Strategy
 
 
@@ -44,3 +48,37 @@ def hedged_spot_value(snapshot: Snapshot, assets: Iterable[str], quote: str) -> 
             price = snapshot.price(perp) if perp else None
         total += snapshot.spot_qty(asset) * (price or ZERO)
     return total
+
+
+def spot_is_collateral(port: ExchangePort) -> bool:
+    """Whether spot coins back the perps: on one unified account (Bybit, the simulator) they do;
+    with separate spot and futures wallets (Binance USD-M, a split port) they do not."""
+    if isinstance(port, SplitExchange):
+        return False
+    profile = getattr(port, "profile", None)
+    return bool(profile.unified) if profile is not None else True
+
+
+async def close_unlisted(
+    store: Store, markets: Mapping[str, MarketInfo], hedges: Iterable[Strategy]
+) -> list[str]:
+    """A market that the venue no longer lists as active (delisted, or ``active: false``) cannot be
+    asked about: its unresolved intents are closed as cancelled with the reason, instead of a
+    fatal "unknown symbol" on every start. Returns one warning per closed intent and per hedge
+    whose perp is gone (that hedge does not trade; the others go on)."""
+    warnings: list[str] = []
+    open_ = (IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN)
+    for intent in await store.intents(statuses=open_):
+        if intent.symbol in markets:
+            continue
+        why = f"market {intent.symbol} is no longer listed as active on the venue"
+        await store.update_intent(intent.client_order_id, IntentStatus.CANCELLED, reason=why)
+        warnings.append(f"{intent.client_order_id}: cancelled, {why}")
+    for s in hedges:
+        gone = [p for p in perp_symbols([s]) if p not in markets]
+        if gone:
+            warnings.append(
+                f"hedge {s.hedge.name}: {', '.join(gone)} not listed as active on the venue; "
+                "it cannot trade until the market returns or the hedge is changed"
+            )
+    return warnings

@@ -58,22 +58,58 @@ def test_reducing_allows_only_reduce_only():
     assert "reducing only" in res.rejections[0].reason
 
 
-def test_leverage_cap():
-    snap = snapshot(usdt="10000")  # 1 BTC at 50k = 5x on 10k equity
+def test_leverage_cap_trims_to_its_headroom():
+    snap = snapshot(usdt="10000")  # 1 BTC at 50k would be 5x on 10k equity
     res = _guard([_intent("1")], snap, limits=RiskLimits(max_leverage=D(3)))
+    assert [i.qty for i in res.approved] == [D("0.600")]  # 3x: 30k of perp notional
+    assert "trimmed from 1 to 0.6: leverage 5.00 would exceed 3" in res.notes[0]
+
+
+def test_leverage_cap_without_headroom_denies():
+    snap = snapshot(usdt="10000", positions={BTC: "-0.6"})  # already at 3x
+    res = _guard([_intent("0.1")], snap, limits=RiskLimits(max_leverage=D(3)))
     assert res.approved == ()
-    assert "leverage 5.00 would exceed 3" in res.rejections[0].reason
+    assert "leverage 3.50 would exceed 3" in res.rejections[0].reason
 
 
-def test_overhedge_cap():
-    res = _guard([_intent("1")], snapshot(), hedged_spot_value=D(40_000))
-    assert "over-hedge" in res.rejections[0].reason
+def test_overhedge_cap_trims_a_ratio_above_it_instead_of_leaving_the_spot_unhedged():
+    # direct at ratio 1.2 on 2 BTC asks for a 2.4 BTC short; max_overhedge 1.05 allows 2.1
+    res = _guard([_intent("2.4")], snapshot(spot={"BTC": "2"}), hedged_spot_value=D(100_000))
+    assert [i.qty for i in res.approved] == [D("2.100")] and res.rejections == ()
+    assert "trimmed from 2.4 to 2.10: over-hedge" in res.notes[0]
 
 
-def test_liquidation_distance():
-    snap = snapshot(positions={BTC: "-1"}, liq={BTC: "52000"})  # 4% above the mark
-    res = _guard([_intent("0.5")], snap)
-    assert "liquidation price 52000" in res.rejections[0].reason
+def test_overhedge_cap_without_headroom_denies():
+    snap = snapshot(spot={"BTC": "2"}, positions={BTC: "-2.1"})
+    res = _guard([_intent("0.5")], snap, hedged_spot_value=D(100_000))
+    assert res.approved == () and "over-hedge" in res.rejections[0].reason
+
+
+def test_a_trim_below_the_minimum_quantity_denies():
+    res = _guard([_intent("1")], snapshot(), hedged_spot_value=D(40))  # headroom 0.00084 BTC
+    assert res.approved == () and "over-hedge" in res.rejections[0].reason
+
+
+def test_liquidation_distance_is_judged_after_the_trade():
+    # liquidation 20% above the mark today; three times the short would bring it within 5%
+    snap = snapshot(positions={BTC: "-1"}, liq={BTC: "60000"})
+    res = _guard([_intent("3")], snap)
+    (trimmed,) = res.approved
+    assert D("0.9") < trimmed.qty < D("1")  # to where the estimate keeps it 10% away
+    assert "liquidation price after the trade (estimated" in res.notes[0]
+    near = snapshot(positions={BTC: "-1"}, liq={BTC: "52000"})  # 4% above the mark already
+    res = _guard([_intent("0.5")], near)
+    assert res.approved == ()
+    assert "liquidation price after the trade (estimated 51250.41)" in res.rejections[0].reason
+
+
+def test_a_hedge_backed_by_its_spot_on_a_unified_account_is_far_from_liquidation():
+    snap = snapshot(spot={"BTC": "2"}, usdt="5000")
+    assert len(_guard([_intent("2")], snap).approved) == 1
+    # the same short without the spot as collateral (Binance USD-M): liquidation near
+    split = RiskLimits(spot_is_collateral=False, max_leverage=D(100))
+    res = _guard([_intent("2")], snap, limits=split)
+    assert res.approved[0].qty < D("1")
 
 
 def test_margin_ratio_switches_to_reducing():
@@ -116,10 +152,53 @@ def test_snapshot_problems_absurd_stale_and_jump():
     assert snapshot_problems(snap, [BTC, "ETH/USDT"], RiskLimits(), {BTC: D(49_000)}) == {}
 
 
-def test_spot_coins_count_as_collateral_at_a_haircut():
+def test_spot_coins_count_as_collateral_at_a_haircut_on_a_unified_account_only():
     from bot.risk import margin_equity
 
     snap = snapshot(spot={"BTC": "2"}, usdt="0")  # BTC at 50k
     assert margin_equity(snap, "USDT", D("0.8")) == D("80000.0")
     res = _guard([_intent("2")], snap, limits=RiskLimits(max_leverage=D(3)))
     assert len(res.approved) == 1  # a spot-only hedger can short against its coins
+    split = RiskLimits(max_leverage=D(3), spot_is_collateral=False)  # Binance: separate wallets
+    assert split.collateral_ratio == 0
+    res = _guard([_intent("2")], snap, limits=split)
+    assert res.approved == () and res.rejections[0].reason == "no margin equity"
+
+
+def test_cap_overhedge_scales_short_targets_down_to_the_cap():
+    from bot.planner import SymbolTarget
+    from bot.risk import cap_overhedge
+
+    snap = snapshot(spot={"BTC": "2"})
+    wanted = {BTC: SymbolTarget(BTC, D("-2.4"), ("btc",))}  # ratio 1.2
+    targets, capped, note = cap_overhedge(wanted, snap, D("1.05"), D(100_000))
+    assert targets[BTC].size == D("-2.100") and capped == (BTC,)
+    assert "trimmed to max_overhedge 1.05" in note and "-2.4 -> -2.10" in note
+    within = {BTC: SymbolTarget(BTC, D("-2"), ("btc",))}
+    assert cap_overhedge(within, snap, D("1.05"), D(100_000)) == (within, (), "")
+    # a basis leg buying 1 BTC of spot in the same plan raises the cap with it
+    basis = {
+        "BTC/USDT": SymbolTarget("BTC/USDT", D("3"), ("carry",), spot=True),
+        BTC: SymbolTarget(BTC, D("-3"), ("carry",)),
+    }
+    assert cap_overhedge(basis, snap, D("1.05"), D(100_000))[1] == ()
+
+
+async def test_spot_is_collateral_on_a_unified_account_not_on_binance_usdm():
+    from pydantic import SecretStr
+
+    from bot.exchange.factory import VenueConnection, create_exchange
+    from bot.universe import spot_is_collateral
+
+    def port(venue: str):
+        key = SecretStr("k")
+        conn = VenueConnection(venue, "testnet", api_key=key, api_secret=key)
+        return create_exchange(conn)
+
+    bybit, binance = port("bybit"), port("binance")
+    try:
+        assert spot_is_collateral(bybit) is True
+        assert spot_is_collateral(binance) is False  # spot and USD-M futures: two wallets
+    finally:
+        await bybit.close()
+        await binance.close()
