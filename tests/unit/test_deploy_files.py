@@ -57,3 +57,28 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     command = ci.strip().splitlines()[-1]
     assert command in readme
+
+
+def test_compose_serves_the_api_on_the_host_loopback_only():
+    text = (ROOT / "docker-compose.yml").read_text()
+    services = yaml.safe_load(text)["services"]
+    bot = services["bot"]
+    assert bot["command"][:3] == ["hedgebot", "run", "--serve"]
+    assert bot["ports"] == ["127.0.0.1:8080:8080"]
+    # no service publishes anything beyond the host's loopback
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+    # inside the container the API listens beyond loopback, which needs a token: compose refuses
+    # to start without one rather than the bot
+    assert "HEDGEBOT_API_TOKEN: ${HEDGEBOT_API_TOKEN:?" in text
+
+
+def test_the_dashboard_assets_ship_with_the_package():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "static/*" in data["package-data"]["bot.web"]
+    static = ROOT / "bot" / "web" / "static"
+    assert {p.name for p in static.iterdir()} >= {"index.html", "app.js", "style.css"}
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for name in ("fastapi", "uvicorn", "prometheus-client"):
+        assert any(re.fullmatch(rf"{name}>=[\d.]+,<[\d.]+", d) for d in deps), name

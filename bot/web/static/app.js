@@ -75,7 +75,9 @@ function svg(tag, attrs, text) {
 
 function renderChart(points) {
   const chart = document.getElementById("chart");
-  const W = 800, H = 260, L = 70, R = 10, T = 10, B = 24;
+  // the drawing is as wide as the box, so text keeps its size (the height is fixed)
+  const W = Math.max(320, Math.round(chart.clientWidth || 800)), H = 260, L = 70, R = 10, T = 10, B = 24;
+  chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const parts = [];
   chart.dataset.points = String(points.length);
   if (points.length === 0) {
@@ -112,6 +114,7 @@ function renderChart(points) {
 
 function renderEvents(events) {
   const list = document.getElementById("events");
+  if (events.length === 0) { list.replaceChildren(svgless("li", "no events recorded")); return; }
   list.replaceChildren(...events.map((e) => {
     const li = document.createElement("li");
     li.className = e.level;
