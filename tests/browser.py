@@ -56,8 +56,8 @@ class Page:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    async def wait_for(self, condition: str, timeout: float = 30.0) -> Any:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, condition: str, seconds: float = 30.0) -> Any:
+        deadline = time.monotonic() + seconds
         error = ""
         while True:
             try:  # the document may not exist yet while the page loads
@@ -72,7 +72,7 @@ class Page:
 
     async def screenshot(self, path: Path) -> Path:
         shot = await self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-        path.write_bytes(base64.b64decode(shot["data"]))
+        await asyncio.to_thread(path.write_bytes, base64.b64decode(shot["data"]))
         return path
 
 
@@ -90,6 +90,7 @@ class Chromium:
         assert binary is not None, NOT_INSTALLED
         profile = folder / "chromium-profile"
         profile.mkdir(parents=True, exist_ok=True)
+        (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a previous run's port
         proc = await asyncio.create_subprocess_exec(
             binary,
             "--headless",
@@ -122,9 +123,9 @@ class Chromium:
         while time.monotonic() < deadline:
             if proc.returncode is not None:
                 raise RuntimeError(f"chromium exited with {proc.returncode}")
-            text = path.read_text() if path.exists() else ""
-            if text.strip():
-                return int(text.split()[0])
+            port = await asyncio.to_thread(_read_port, path)
+            if port is not None:
+                return port
             await asyncio.sleep(0.05)  # poll interval of a condition with a deadline
         raise RuntimeError("chromium did not open its DevTools port")
 
@@ -135,3 +136,9 @@ class Chromium:
         page = Page(ws)
         await page.call("Page.enable")
         return page
+
+
+def _read_port(path: Path) -> int | None:
+    """Chromium writes its DevTools port, then the browser's path, into this file."""
+    text = path.read_text() if path.exists() else ""
+    return int(text.split()[0]) if text.strip() else None

@@ -74,3 +74,22 @@ async def test_dashboard_shows_what_the_api_says(tmp_path):
         assert lines[series]["ys"] == pytest.approx(expected, abs=0.06)
     assert resources and all(r.startswith(base) for r in resources), resources
     assert shot.stat().st_size > 10_000
+
+
+async def test_with_a_token_the_dashboard_asks_for_it_once(tmp_path):
+    token = "dashboard-token-0123456789"
+    async with seeded_store(tmp_path, cycles=2):
+        db_url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
+        async with beside_daemon(WebOptions(port=0, token=token), db_url) as base:
+            assert base is not None
+            async with Chromium.start(tmp_path) as browser:
+                page = await browser.open(f"{base}?refresh=0.3")
+                await page.wait_for("!document.getElementById('login').hidden")
+                assert await page.evaluate("document.body.dataset.rendered") == "0"
+                await page.evaluate(
+                    f"document.getElementById('token').value = '{token}';"
+                    "document.getElementById('login').requestSubmit()"
+                )
+                await page.wait_for("Number(document.body.dataset.rendered) > 0")
+                rows = await page.evaluate("document.querySelectorAll('#hedges tbody tr').length")
+    assert rows == 2

@@ -6,6 +6,7 @@ const params = new URLSearchParams(location.search);
 const REFRESH_MS = 1000 * Number(params.get("refresh") || 5);
 const SVG = "http://www.w3.org/2000/svg";
 let rendered = 0;
+let timer = null;
 
 function token() { return sessionStorage.getItem("hedgebot-token") || ""; }
 
@@ -140,13 +141,15 @@ async function refresh() {
     if (err.status === 401) document.getElementById("login").hidden = false;
     document.getElementById("updated").textContent = "not updated: " + err.message;
   }
-  setTimeout(refresh, REFRESH_MS);
+  timer = setTimeout(refresh, REFRESH_MS);
 }
 
 document.getElementById("login").addEventListener("submit", (ev) => {
   ev.preventDefault();
   sessionStorage.setItem("hedgebot-token", document.getElementById("token").value.trim());
   document.getElementById("login").hidden = true;
+  clearTimeout(timer);
+  refresh();
 });
 
 refresh();
