@@ -311,13 +311,22 @@ def status(fmt: str) -> None:
 
 @main.command()
 @click.option("--reason", default="operator resume")
+@click.option("--hedge", "hedges", multiple=True, help="Re-hedge this flattened hedge only.")
 @handles_errors
-def resume(reason: str) -> None:
-    """Clear a HALTED (or REDUCING) trading state."""
+def resume(reason: str, hedges: tuple[str, ...]) -> None:
+    """Clear a HALTED (or REDUCING) trading state, or with --hedge a flattened hedge."""
     from bot import control
+    from bot.cli_flatten import resume_hedges
+    from bot.flatten import flattened
 
+    if hedges:
+        resume_hedges(hedges)
+        return
     _with_store(lambda store: control.resume(store, reason))
     click.echo("trading state: active")
+    still = _with_store(flattened)
+    if still:
+        click.echo(f"still flattened: {', '.join(sorted(still))} (`hedgebot resume --hedge NAME`)")
 
 
 @main.command()
@@ -395,6 +404,7 @@ def strategies_cmd(fmt: str) -> None:
         click.echo(f"{name}: NOT LOADED: {why}", err=True)
 
 
+from bot.cli_flatten import flatten  # noqa: E402
 from bot.cli_list import register as register_listings  # noqa: E402
 from bot.cli_review import register as register_review  # noqa: E402
 from bot.cli_sim import guard as guard_sim  # noqa: E402
@@ -403,6 +413,7 @@ from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`
 main.add_command(guard_sim(sim))
 main.add_command(serve_command)
 register_listings(main)
+main.add_command(flatten)
 register_review(main)
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bot import flatten
 from bot.account_view import account_view
 from bot.cycle_memory import CycleMemory, cycle_summary
 from bot.decide import Decision, build_strategies, decide
@@ -78,11 +79,13 @@ class Engine:
         self.marks = MarkBook()
         self.stop_fills = StopFillPolicy()
         self._capped: tuple[str, ...] = ()
+        self.flattened: frozenset[str] = frozenset()  # hedges the operator flattened (bot.flatten)
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
         self.config = config
-        self.strategies: dict[str, Strategy] = build_strategies(config.specs())
+        specs = flatten.apply(config.specs(), self.flattened)
+        self.strategies: dict[str, Strategy] = build_strategies(specs)
         self.planner = PlannerConfig(config.planner.rebalance_band, config.planner.cooldown_seconds)
         r = config.risk
         # the [risk] section names every limit the guards take
@@ -157,6 +160,9 @@ class Engine:
         bind_cycle(number)
         now = self.clock()
         state, state_reason = await self.store.trading_state()
+        if (wanted := await flatten.flattened(self.store)) != self.flattened:
+            self.flattened = wanted  # `hedgebot flatten` / `resume --hedge` while running
+            self.apply_config(self.config)
         try:
             snapshot = await self._observe(now)
             rec = ReconcileResult()
