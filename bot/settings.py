@@ -31,7 +31,7 @@ class RuntimeSettings(BaseSettings):
         env_ignore_empty=True,
     )
 
-    mode: Literal["paper", "testnet", "live"] = "paper"
+    mode: Literal["paper", "testnet", "demo", "live"] = "paper"
     venue: Literal["bybit", "binance"] = "bybit"
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
@@ -291,7 +291,7 @@ def load_runtime(overrides: Mapping[str, Any] | None = None) -> RuntimeSettings:
         settings = RuntimeSettings(**dict(overrides or {}))
     except ValidationError as exc:
         raise ConfigError([_env_line(line) for line in validation_lines(exc)]) from None
-    if settings.mode in ("testnet", "live") and (
+    if settings.mode in ("testnet", "demo", "live") and (
         settings.api_key is None or settings.api_secret is None
     ):
         raise ConfigError(

@@ -1,5 +1,6 @@
 """Build the ExchangePort for a venue connection: paper (the loopback simulator through ccxt),
-testnet (Bybit sandbox, Binance demo trading) or live (refused unless explicitly allowed)."""
+testnet (Bybit sandbox, Binance demo trading), demo (the venue's demo trading: mainnet prices,
+simulated fills) or live (refused unless explicitly allowed)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ from bot.exchange.retry import RetryPolicy
 from bot.exchange.split import SplitExchange
 from bot.exchange.venues import VenueProfile, venue_profile
 
-MODES = ("paper", "testnet", "live")
+MODES = ("paper", "testnet", "demo", "live")
 LIVE_REFUSED = "mode: live trading needs HEDGEBOT_ALLOW_LIVE=true and --i-understand-live"
 
 
 @dataclass(frozen=True)
 class VenueConnection:
     venue: str  # "bybit" | "binance"
-    mode: str  # "paper" | "testnet" | "live"
+    mode: str  # "paper" | "testnet" | "demo" | "live"
     api_key: SecretStr | None = field(default=None, repr=False)
     api_secret: SecretStr | None = field(default=None, repr=False)
     url: str | None = None  # paper: the simulator base URL, applied after any sandbox switch
@@ -59,12 +60,14 @@ def _problems(conn: VenueConnection) -> list[str]:
         return [LIVE_REFUSED]
     problems = []
     if conn.mode not in MODES:
-        problems.append(f"mode: unknown mode {conn.mode!r} (paper, testnet or live)")
+        problems.append(f"mode: unknown mode {conn.mode!r} (paper, testnet, demo or live)")
     if conn.mode == "paper" and not conn.url:
         problems.append("venue_url: paper mode talks to the simulator and needs its URL")
     if conn.mode == "paper" and conn.venue != "bybit":
         problems.append("venue: paper mode simulates bybit only")
-    if conn.mode in ("testnet", "live") and (conn.api_key is None or conn.api_secret is None):
+    if conn.mode in ("testnet", "demo", "live") and (
+        conn.api_key is None or conn.api_secret is None
+    ):
         problems.append(f"HEDGEBOT_API_KEY / HEDGEBOT_API_SECRET: required in {conn.mode} mode")
     return problems
 
@@ -86,11 +89,11 @@ def _client(class_name: str, profile: VenueProfile, conn: VenueConnection) -> An
         config["apiKey"] = conn.api_key.get_secret_value()
         config["secret"] = conn.api_secret.get_secret_value()
     client = getattr(ccxt_async, class_name)(config)
-    if conn.mode == "testnet":
-        if profile.testnet == "demo":
-            client.enable_demo_trading(True)
-        else:
-            client.set_sandbox_mode(True)
+    if conn.mode == "demo" or (conn.mode == "testnet" and profile.testnet == "demo"):
+        # the method, not a constructor option: only it switches every API URL (ccxt docs)
+        client.enable_demo_trading(True)
+    elif conn.mode == "testnet":
+        client.set_sandbox_mode(True)
     if conn.url:
         # after the sandbox switch, which would replace the URLs again (EXCHANGE-PROTOCOL §2.1)
         _point_at(client, conn.url)
