@@ -80,5 +80,144 @@ def _report(
         click.echo(f"wrote {out / 'report.json'}, {out / 'report.html'} and charts")
 
 
+def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    from bot.backtest.run import parse_day
+
+    if value is None:
+        return None
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: use a UTC date like 2022-05-01", param=param
+        ) from None
+
+
+@click.command()
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="History folder: <SYMBOL>_perp_1h.csv, _spot_1h, _mark_1h, _funding.",
+)
+@click.option(
+    "--config",
+    "config",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="TOML file: hedges, limits and the [paper] wallet the run starts from.",
+)
+@click.option("--from", "start", callback=_day, help="First UTC day (default: the data's).")
+@click.option("--to", "end", callback=_day, help="Last UTC day (default: the data's).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write report.json, charts and report.html into DIR.",
+)
+@click.option(
+    "--compare",
+    default=None,
+    help="Run several variants side by side: unhedged,direct,dynamic,funding,cross,config "
+    "or .toml files.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--db", "db_url", default=None, help="Keep the run's database at this URL.")
+def backtest(
+    data_dir: Path,
+    config: Path,
+    start: datetime | None,
+    end: datetime | None,
+    out: Path | None,
+    compare: str | None,
+    fmt: str,
+    db_url: str | None,
+) -> None:
+    """Replay history through the live engine (strategies, planner, guards, stops) and report."""
+    from bot.cli import handles_errors
+
+    handles_errors(_backtest)(data_dir, config, start, end, out, compare, fmt, db_url)
+
+
+def _backtest(
+    data_dir: Path,
+    config_path: Path,
+    start: datetime | None,
+    end: datetime | None,
+    out: Path | None,
+    compare: str | None,
+    fmt: str,
+    db_url: str | None,
+) -> None:
+    import asyncio
+
+    from bot.backtest import output
+    from bot.backtest.compare import variants
+    from bot.backtest.run import MEMORY, run_backtest
+    from bot.logging import configure_logging
+    from bot.review import report as rep
+    from bot.review.render import render
+    from bot.settings import load_config_file
+
+    configure_logging(json=False, level="WARNING")  # a cycle's info lines would bury the bar
+    config = load_config_file(config_path)
+    runs = variants(config, compare) if compare else [("backtest", config)]
+    results = []
+    with _progress() as bar:
+        for name, cfg in runs:
+            task = bar.add_task(name, total=None)
+
+            def advance(done: int, total: int, task: Any = task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            results.append(
+                asyncio.run(
+                    run_backtest(
+                        data_dir, cfg, start=start, end=end, name=name,
+                        progress=advance,
+                        db_url=db_url or MEMORY,
+                    )
+                )
+            )  # fmt: skip
+    for line in output.notes(results[0])[1:]:
+        click.echo(line, err=True)
+    if out is not None:
+        if compare:
+            output.write_compare(results, out)
+        elif results[0].attribution is not None:
+            output.write_single(results[0], out)
+    if fmt == "json":
+        data = {r.name: rep.to_json(r.report) for r in results}
+        click.echo(json.dumps(data if compare else data["backtest"], indent=2))
+        return
+    click.echo(output.notes(results[0])[0])
+    if compare:
+        click.echo(render(output.compare_rows(results), "table"))
+    elif results[0].report is not None:
+        click.echo(render(rep.rows(results[0].report), "table"))
+    if out is not None:
+        click.echo(f"wrote {out}")
+
+
+def _progress() -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("bars"), TimeRemainingColumn(), console=console,
+        disable=not console.is_terminal,
+    )  # fmt: skip
+
+
 def register(main: click.Group) -> None:
     main.add_command(report)
+    main.add_command(backtest)

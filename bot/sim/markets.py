@@ -94,6 +94,9 @@ class VenueConfig:
     spot_maker_fee: Decimal = Decimal("0.001")
     slippage_bps: Decimal = Decimal(2)  # market fills: mark (spot: last) +/- this; buys pay more
     spread_bps: Decimal = Decimal(1)  # quoted bid/ask width around the same reference
+    # market fills around each market's own last trade instead of the perp's mark (backtests:
+    # a perp trades at its own price, which the mark only tracks)
+    fill_at_last: bool = False
     default_leverage: Decimal = Decimal(10)
     maintenance_margin_rate: Decimal = Decimal("0.005")
     wallet: Mapping[str, Decimal] = field(default_factory=_default_wallet)

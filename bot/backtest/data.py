@@ -1,0 +1,103 @@
+"""What a backtest reads from a history folder (laid out as ``bot.sim.replay`` documents), and
+what is missing from it: gaps are reported, never silently filled."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.errors import ConfigError
+from bot.settings import FileConfig
+
+HOUR = timedelta(hours=1)
+SETTLEMENT = timedelta(hours=8)
+
+
+def bases_of(config: FileConfig) -> list[str]:
+    """Every coin the configuration trades or values: hedged assets, perps' bases, wallet coins."""
+    out: set[str] = set()
+    for h in config.hedges:
+        if h.spot_asset:
+            out.add(h.spot_asset)
+        if h.perp:
+            out.add(h.perp.split("/")[0])
+        out.update(str(a) for a in h.params.get("assets", ()) or ())
+        out.update(str(p).split("/")[0] for p in h.params.get("perps", ()) or ())
+    out.update(c for c in config.paper.wallet if c != config.bot.quote)
+    return sorted(out)
+
+
+def _times(path: Path) -> list[datetime]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as fh:
+        rows = csv.reader(fh)
+        next(rows, None)
+        return [datetime.fromisoformat(r[0]) for r in rows if r]
+
+
+@dataclass
+class Gaps:
+    """Missing data in the backtest period, per file kind, as (first missing, count) runs."""
+
+    runs: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+
+    def add(self, name: str, times: Iterable[datetime], start: datetime, end: datetime,
+            step: timedelta) -> None:  # fmt: skip
+        inside = sorted(t for t in times if start <= t < end)
+        expected = start
+        runs: list[tuple[datetime, int]] = []
+        for t in [*inside, end]:
+            missing = int((t - expected) / step)
+            if missing > 0:
+                runs.append((expected, missing))
+            expected = max(expected, t + step)
+        if runs:
+            self.runs[name] = runs
+
+    def lines(self) -> list[str]:
+        out = []
+        for name, runs in sorted(self.runs.items()):
+            total = sum(n for _, n in runs)
+            first = ", ".join(f"{t:%Y-%m-%d %H:%M} (+{n})" for t, n in runs[:3])
+            more = f" and {len(runs) - 3} more gaps" if len(runs) > 3 else ""
+            out.append(f"{name}: {total} missing, from {first}{more}")
+        return out
+
+    def as_json(self) -> dict[str, int]:
+        return {name: sum(n for _, n in runs) for name, runs in sorted(self.runs.items())}
+
+
+def check_folder(directory: Path, bases: Iterable[str], quote: str = "USDT") -> None:
+    """Refuses a folder without the perp file of a coin the configuration needs."""
+    missing = [
+        f"{b}{quote}_perp_1h.csv"
+        for b in bases
+        if not (directory / f"{b}{quote}_perp_1h.csv").exists()
+    ]
+    if missing:
+        raise ConfigError(
+            [f"--data: {directory} has no {m} (fetch it with `hedgebot history fetch`)"
+             for m in missing]
+        )  # fmt: skip
+
+
+def find_gaps(
+    directory: Path, bases: Iterable[str], start: datetime, end: datetime, quote: str = "USDT"
+) -> Gaps:
+    """Hourly bars missing in [start - 1 h, end) (a price at t is the close of the bar opened at
+    t - 1 h), and funding settlements missing from the 8-hourly grid."""
+    gaps = Gaps()
+    first_bar = start - HOUR
+    for b in bases:
+        stem = directory / f"{b}{quote}"
+        for kind in ("perp", "spot", "mark"):
+            path = Path(f"{stem}_{kind}_1h.csv")
+            gaps.add(f"{b}{quote}_{kind}_1h", _times(path), first_bar, end, HOUR)
+        settle = start + (-(start - datetime(1970, 1, 1, tzinfo=start.tzinfo)) % SETTLEMENT)
+        gaps.add(f"{b}{quote}_funding", _times(Path(f"{stem}_funding.csv")), settle, end,
+                 SETTLEMENT)  # fmt: skip
+    return gaps
