@@ -94,7 +94,9 @@ class Engine:
             spot_is_collateral=spot_is_collateral(self.port),
         )
         self.stop_policy = StopPolicy(
-            r.stop_liquidation_buffer, r.stop_entry_multiple, r.stop_replace_tolerance
+            liquidation_buffer=r.stop_liquidation_buffer,
+            entry_multiple=r.stop_entry_multiple,
+            tolerance=r.stop_replace_tolerance,
         )
         self.stop_fills.mode = r.on_stop_fill
         self.stop_fills.cooldown = timedelta(seconds=r.stop_rehedge_cooldown_seconds)

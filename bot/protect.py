@@ -35,7 +35,8 @@ TWO = Decimal(2)
 @dataclass(frozen=True, slots=True)
 class StopPolicy:
     liquidation_buffer: Decimal = Decimal("0.05")  # trigger at liquidation price x (1 - buffer)
-    entry_multiple: Decimal = Decimal("1.5")  # trigger at entry x this when no liquidation price
+    entry_multiple: Decimal = Decimal(3)  # trigger at entry x this when no liquidation price
+    ceiling: Decimal = Decimal(10)  # never above entry x this (venues cap prices; it is far enough)
     tolerance: Decimal = Decimal("0.03")  # re-place only when the anchor moved by more than this
     min_gap: Decimal = Decimal("0.01")  # closer than this above the mark: would fire at once
 
@@ -65,13 +66,15 @@ def usable_liquidation(pos: PerpPosition) -> Decimal | None:
 
 def anchor(pos: PerpPosition, policy: StopPolicy) -> Decimal | None:
     """Where the stop belongs, independent of the mark: a buffer below the liquidation price, or
-    a multiple of the entry price."""
+    a multiple of the entry price; at most ``ceiling`` x entry (a venue reporting a liquidation
+    price beyond its own price limit would refuse the trigger)."""
+    if pos.entry_price <= 0:
+        return None
     liq = usable_liquidation(pos)
-    if liq is not None:
-        return liq * (1 - policy.liquidation_buffer)
-    if pos.entry_price > 0:
-        return pos.entry_price * policy.entry_multiple
-    return None
+    point = liq * (1 - policy.liquidation_buffer) if liq is not None else None
+    if point is None:
+        point = pos.entry_price * policy.entry_multiple
+    return min(point, pos.entry_price * policy.ceiling)
 
 
 def _in_reach(pos: PerpPosition, point: Decimal | None, policy: StopPolicy) -> bool:

@@ -76,7 +76,7 @@ class RiskSection(Strict):
     spot_collateral_ratio: Decimal = Field(default=Decimal("0.8"), ge=0, le=1)
     # the stop-loss guards against liquidation (see README "Stop-losses")
     stop_liquidation_buffer: Decimal = Field(default=Decimal("0.05"), gt=0, lt=1)
-    stop_entry_multiple: Decimal = Field(default=Decimal("1.5"), gt=1, le=10)
+    stop_entry_multiple: Decimal = Field(default=Decimal(3), gt=1, le=10)
     stop_replace_tolerance: Decimal = Field(default=Decimal("0.03"), gt=0, lt=1)
     on_stop_fill: Literal["rehedge", "halt"] = "rehedge"
     stop_rehedge_cooldown_seconds: float = Field(default=600.0, ge=0, le=86_400 * 7)

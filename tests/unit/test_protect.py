@@ -114,6 +114,12 @@ def test_flat_position_cancels_our_stops_only():
     assert plan.cancel == ((BTC, "hb-x-1-BTCUSDT-s0"),)
 
 
+def test_never_above_ten_times_entry():
+    # a liquidation price beyond the venue's price limit (Bybit: 1999999.8 for BTCUSDT) is no use
+    snap = snapshot(positions={BTC: "-1"}, liq={BTC: "22000000"})
+    assert _plan(snap).place[0].trigger_price == D("500000.0")
+
+
 def test_trigger_rounds_down_to_the_tick():
     pos = snapshot(positions={BTC: "-1"}, liq={BTC: "150001.37"}).positions[BTC]
     assert desired_trigger(pos, POLICY, TICK) == D("142501.3")
