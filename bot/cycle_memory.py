@@ -13,6 +13,14 @@ from bot.execution import ActResult
 from bot.reconcile import ReconcileResult, detect_drift
 
 OUR_PREFIX = "hb-"
+# a holding that moves by more than this fraction (vanishes, doubles) since the last trusted
+# observation is acted on only once a second observation confirms it: one wallet answer that
+# omitted a coin once bought back a whole short and re-sold it two cycles later
+HOLDING_JUMP = Decimal("0.5")
+
+
+def _jumped(before: Decimal, now: Decimal) -> bool:
+    return abs(now - before) > HOLDING_JUMP * abs(before)
 
 
 class CycleMemory:
@@ -21,6 +29,30 @@ class CycleMemory:
         self.positions: dict[str, Decimal] | None = None
         self._funding_checked: datetime | None = None
         self._settlement_seen: datetime | None = None  # the next settlement the last cycle saw
+        self.holdings: dict[str, Decimal] = {}  # last trusted spot holding per asset
+        self._holdings_seen: dict[str, Decimal] = {}  # as last observed, trusted or not
+
+    def unconfirmed_holdings(
+        self, snapshot: Snapshot, assets: Sequence[str], quote: str
+    ) -> dict[str, str]:
+        """Spot symbol -> why its holding is not acted on this cycle: it vanished or jumped since
+        the last trusted observation and the previous observation does not confirm it. A real
+        sale is seen twice, so it is followed one cycle later; a glitch is never acted on."""
+        out = {}
+        for asset in assets:
+            now = snapshot.spot_qty(asset)
+            trusted, seen = self.holdings.get(asset), self._holdings_seen.get(asset)
+            if (
+                trusted is None
+                or not _jumped(trusted, now)
+                or (seen is not None and not _jumped(seen, now))
+            ):
+                self.holdings[asset] = now
+                continue
+            out[f"{asset}/{quote}"] = (
+                f"{asset} holding went from {trusted} to {now}; acted on once confirmed"
+            )
+        return out
 
     def fills_due(self, snapshot: Snapshot, changed_intents: int) -> bool:
         """Ask the venue for fills only when something may have executed."""
@@ -55,6 +87,9 @@ class CycleMemory:
         """Called for every observed snapshot, also when its decision is skipped, so the next
         cycle compares positions and prices with what was really last seen."""
         self.positions = {s: p.size for s, p in snapshot.positions.items()}
+        self._holdings_seen = {
+            a: snapshot.spot_qty(a) for a in {*self.holdings, *snapshot.balances}
+        }
         for symbol, ticker in snapshot.tickers.items():
             if ticker.price is not None and ticker.price.is_finite() and ticker.price > 0:
                 self.prices[symbol] = ticker.price

@@ -19,6 +19,7 @@ from bot.decide import Decision, build_strategies, decide
 from bot.domain import (
     HedgeTarget,
     IntentPurpose,
+    IntentStatus,
     Snapshot,
     TradingState,
 )
@@ -187,7 +188,12 @@ class Engine:
         drift = self.memory.drift(snapshot, rec.fresh_fills, steps)
         symbols = [*self.perp_symbols(), *self.spot_symbols()]
         problems = snapshot_problems(snapshot, symbols, self.limits, self.memory.prices)
+        unconfirmed = self.memory.unconfirmed_holdings(snapshot, self.spot_assets(), self.quote)
         self.memory.remember(snapshot)
+        events += [
+            EventRecord("holding_unconfirmed", why, "warning", {"symbol": symbol})
+            for symbol, why in unconfirmed.items()
+        ]
         for symbol, amount in drift.items():
             events.append(
                 EventRecord(
@@ -210,7 +216,11 @@ class Engine:
             why = "; ".join(f"{s}: {w}" for s, w in problems.items())
             return await self._skip(number, now, state, why, events)
         decision = decide(
-            self.strategies, snapshot, self.previous, set(drift) | set(problems), self.quote
+            self.strategies,
+            snapshot,
+            self.previous,
+            set(drift) | set(problems) | set(unconfirmed),
+            self.quote,
         )
         try:
             return await self._plan_and_act(
@@ -235,7 +245,8 @@ class Engine:
         recent = await self.store.intents(purpose=IntentPurpose.HEDGE, limit=200)
         last_at: dict[str, datetime] = {}
         for i in recent:
-            last_at[i.symbol] = max(last_at.get(i.symbol, i.created_at), i.created_at)
+            if i.status != IntentStatus.LOST:  # never reached the venue: no reason to wait
+                last_at[i.symbol] = max(last_at.get(i.symbol, i.created_at), i.created_at)
         per_minute = sum(1 for i in recent if (now - i.created_at).total_seconds() < 60)
         waiting = self.stop_fills.waiting(now)
         events += [

@@ -16,6 +16,7 @@ from bot.errors import (
     ExchangeError,
     FatalExchangeError,
     OrderRejected,
+    RateLimited,
     TransientError,
 )
 from bot.exchange.found import too_old
@@ -52,6 +53,17 @@ async def send_intents(
             ack = await port.create_order(intent)
         except OrderRejected as exc:
             await _rejected(store, intent, str(exc), cycle, result)
+            continue
+        except RateLimited as exc:
+            # HTTP 429 / Bybit retCode 10006: refused before processing (Bybit documents it), so
+            # nothing reached the matching engine: close the intent and plan again next cycle
+            reason = f"refused before processing, re-planned next cycle: {exc}"
+            await store.update_intent(intent.client_order_id, IntentStatus.LOST, reason=reason)
+            log.warning(
+                "order refused by a rate limit; re-planned next cycle",
+                symbol=intent.symbol,
+                client_order_id=intent.client_order_id,
+            )
             continue
         except (AmbiguousSubmit, TransientError) as exc:
             # A create that failed on the way may still have reached the venue: never resend it.
