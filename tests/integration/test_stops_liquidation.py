@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal as D
 
 from bot.domain import OpenOrder, PerpPosition, TradingState
+from bot.protect import StopPolicy
 from bot.sim.control_client import SimControl
 from bot.sim.manual import ManualFeed
 from bot.sim.markets import VenueConfig
@@ -52,9 +53,9 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(tmp_path, config: str) -> AsyncIterator[Rig]:
+async def rig(tmp_path, config: str, usdt: str = "100000") -> AsyncIterator[Rig]:
     feed = ManualFeed({"BTC": 60000}, start=START - timedelta(days=1))
-    wallet = {"USDT": "100000", "BTC": "2"}
+    wallet = {"USDT": usdt, "BTC": "2"}
     venue = Venue(feed, START, VenueConfig.for_bases(["BTC"], wallet=wallet))
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'stops.db'}"
     paper = await make_paper(db_url, venue=venue, config=config, transport="http")
@@ -88,6 +89,9 @@ async def test_a_crash_and_a_15_percent_rebound_leave_the_short_and_its_stop_in_
         assert pos is not None and pos.size == D(-2)
         (stop,) = await r.stops()
         assert near(stop.trigger_price, _anchor(pos))  # anchored, not 15% above the mark
+        assert r.paper.engine.stop_policy == StopPolicy(
+            liquidation_buffer=D("0.05"), entry_multiple=D("1.5"), tolerance=D("0.03")
+        )
         # a 30% crash over six hours, one cycle an hour, then a 15% rebound over three
         path = [round(60000 * 0.7 ** (k / 6)) for k in range(1, 7)] + [44000, 46500, 48400]
         assert path[5] == 42000
@@ -145,3 +149,22 @@ async def test_on_stop_fill_halt_halts_and_does_not_rehedge(tmp_path):
         assert state == TradingState.HALTED and reason == f"stop-loss fired on {BTC}"
         assert (await r.cycle(timedelta(minutes=30))).outcome == "halted"
         assert await r.short() is None
+
+
+async def test_a_short_on_thin_margin_is_stopped_a_buffer_below_its_liquidation_price(tmp_path):
+    # 3 BTC short on 2 BTC of spot and 5000 USDT: the venue reports a reachable liquidation price
+    cfg = _config("1.5", 'max_overhedge = 1.5\non_stop_fill = "halt"')
+    async with rig(tmp_path, cfg, usdt="5000") as r:
+        await r.cycle()
+        await r.cycle()
+        pos = await r.short()
+        assert pos is not None and pos.size == D(-3)
+        liq = pos.liquidation_price
+        assert liq is not None and pos.mark_price < liq < pos.entry_price * 10
+        (stop,) = await r.stops()
+        assert near(stop.trigger_price, liq * D("0.95"))
+        assert stop.trigger_price is not None and stop.trigger_price < liq
+        await r.move(stop.trigger_price * D("1.01"))  # into the buffer, short of liquidation
+        assert await r.short() is None
+        assert r.paper.venue.liquidations == []  # the stop closed it, not the liquidation engine
+        assert (await r.paper.store.trading_state())[1] == f"stop-loss fired on {BTC}"
