@@ -123,3 +123,31 @@ def test_never_above_ten_times_entry():
 def test_trigger_rounds_down_to_the_tick():
     pos = snapshot(positions={BTC: "-1"}, liq={BTC: "150001.37"}).positions[BTC]
     assert desired_trigger(pos, POLICY, TICK) == D("142501.3")
+
+
+async def test_a_rehedge_wait_survives_a_restart_and_halt_mode_halts():
+    from datetime import timedelta
+
+    from bot.domain import Fill
+    from bot.store import Store
+    from bot.stops import StopFillPolicy
+    from tests.factories import T0
+
+    fill = Fill("e1", "v1", "hb-x-3-BTCUSDT-s0", BTC, Side.BUY, D(2), D(57000), D(1), "USDT", T0)
+    snap = snapshot(spot={"BTC": "2"}, positions={})
+    policy = StopFillPolicy(cooldown=timedelta(minutes=10))
+    (event,), halt = policy.on_fills([fill], snap)
+    assert halt is None and event.level == "warning"
+    assert "with 2 BTC spot still held; re-hedging after 2024-01-01 00:10:00 UTC" in event.message
+    store = Store.from_url("sqlite+aiosqlite://")
+    try:
+        await store.create_schema()
+        await store.add_event(event.kind, event.message, level=event.level, data=dict(event.data))
+        restarted = StopFillPolicy()
+        await restarted.load(store)
+        assert restarted.waiting(T0 + timedelta(minutes=9)) == {BTC: T0 + timedelta(minutes=10)}
+        assert restarted.waiting(T0 + timedelta(minutes=10)) == {}
+    finally:
+        await store.close()
+    events, halt = StopFillPolicy(mode="halt").on_fills([fill], snap)
+    assert halt == f"stop-loss fired on {BTC}" and "trading halted" in events[0].message
