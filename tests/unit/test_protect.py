@@ -129,8 +129,8 @@ async def test_a_rehedge_wait_survives_a_restart_and_halt_mode_halts():
     from datetime import timedelta
 
     from bot.domain import Fill
-    from bot.store import Store
     from bot.stops import StopFillPolicy
+    from bot.store import Store
     from tests.factories import T0
 
     fill = Fill("e1", "v1", "hb-x-3-BTCUSDT-s0", BTC, Side.BUY, D(2), D(57000), D(1), "USDT", T0)
