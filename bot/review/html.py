@@ -15,7 +15,12 @@ th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead { background: #f0f0f0; }
 img { max-width: 100%; display: block; margin: 1em 0; }
+.scroll { overflow-x: auto; }
 """
+
+
+def _when(value: Any) -> str:
+    return escape(f"{value:%Y-%m-%d %H:%M}" if hasattr(value, "strftime") else str(value))
 
 
 def table(rows: Sequence[Mapping[str, str]], table_id: str) -> str:
@@ -26,7 +31,10 @@ def table(rows: Sequence[Mapping[str, str]], table_id: str) -> str:
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in cols) + "</tr>" for r in rows
     )
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def image(path: Path, alt: str) -> str:
@@ -46,7 +54,7 @@ def page(
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f"<p>From {escape(str(period['from']))} to {escape(str(period['to']))} (UTC).</p>",
+        f"<p>From {_when(period['from'])} to {_when(period['to'])} UTC.</p>",
     ]
     parts += [f"<p>{escape(n)}</p>" for n in notes]
     for i, (caption, rows) in enumerate(tables):
