@@ -63,3 +63,9 @@ def account_view(
         "spot": spot,
         "hedges": {h.name: {"spot_asset": h.spot_asset, "perp": h.perp_symbol} for h in specs},
     }
+
+
+def requests_used(port: object) -> int | None:
+    """Venue calls the port has made so far, when it counts them (the ccxt ports do)."""
+    used = getattr(port, "requests_used", None)
+    return used if isinstance(used, int) else None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot import flatten
-from bot.account_view import account_view
+from bot.account_view import account_view, requests_used
 from bot.cycle_memory import CycleMemory, cycle_summary
 from bot.decide import Decision, build_strategies, decide
 from bot.domain import (
@@ -161,6 +161,7 @@ class Engine:
     async def run_cycle(self) -> CycleOutcome:
         number = await self.store.next_cycle_number()
         bind_cycle(number)
+        self._requests_before = requests_used(self.port)
         now = self.clock()
         state, state_reason = await self.store.trading_state()
         if (wanted := await flatten.flattened(self.store)) != self.flattened:
@@ -342,6 +343,8 @@ class Engine:
         summary["account"] = account_view(
             snapshot, self.config.specs(), self.quote, self.limits.collateral_ratio
         )
+        if self._requests_before is not None:
+            summary["venue_requests"] = (requests_used(self.port) or 0) - self._requests_before
         if act.fatal or stop_act.fatal:
             fatal = act.fatal or stop_act.fatal
             assert fatal is not None

@@ -75,6 +75,11 @@ class CcxtBase:
     def kinds(self) -> frozenset[MarketKind]:
         return self._kinds
 
+    @property
+    def requests_used(self) -> int | None:
+        """Calls admitted by the request budget so far (the cycle summary records the delta)."""
+        return self._budget.used if self._budget is not None else None
+
     # -- plumbing -------------------------------------------------------------------------------
 
     async def _once(self, operation: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:

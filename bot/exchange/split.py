@@ -41,6 +41,11 @@ class SplitExchange:
     def __repr__(self) -> str:
         return f"SplitExchange(spot={self._spot!r}, perp={self._perp!r})"
 
+    @property
+    def requests_used(self) -> int | None:
+        # both clients draw from one shared budget (see factory.create_exchange)
+        return getattr(self._perp, "requests_used", None)
+
     async def load_markets(self) -> Mapping[str, MarketInfo]:
         if self._markets is None:
             spot, perp = await asyncio.gather(self._spot.load_markets(), self._perp.load_markets())

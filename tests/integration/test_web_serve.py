@@ -83,6 +83,11 @@ def test_run_serve_answers_while_cycles_go_on_and_leaks_no_secret(daemon):
         return int(status["last_cycle"]["number"]) if status["last_cycle"] else 0
 
     first = _poll(lambda: cycle() >= 2 and cycle())
+    # over ccxt and HTTP, each cycle records how many venue calls it made (metrics show the last)
+    summary = httpx.get(f"{base}/api/status", headers=auth).json()["last_cycle"]["summary"]
+    assert summary["venue_requests"] >= 4, summary
+    metrics = httpx.get(f"{base}/metrics", headers=auth).text
+    assert "\nhedgebot_cycle_venue_requests " in metrics
     bodies = []
     paths = [*DATA_PATHS, "/", "/static/app.js", "/docs", "/openapi.json", "/api/nothing-here"]
     paths.append("/api/fills?since=bad")
