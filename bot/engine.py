@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from bot import flatten
 from bot.account_view import account_view, requests_used
+from bot.caps import cap_overhedge
 from bot.cycle_memory import CycleMemory, cycle_summary
 from bot.decide import Decision, build_strategies, decide
 from bot.domain import (
@@ -33,7 +34,7 @@ from bot.observe import observe
 from bot.planner import PlannerConfig, aggregate, plan
 from bot.protect import StopPolicy
 from bot.reconcile import ReconcileResult, ingest, resolve_intents
-from bot.risk import RiskLimits, cap_overhedge, guard, snapshot_problems
+from bot.risk import RiskLimits, guard, snapshot_problems
 from bot.settings import FileConfig
 from bot.stops import StopFillPolicy, maintain_stops
 from bot.store.records import CycleRecord, EventRecord, TargetRecord

@@ -166,8 +166,8 @@ def test_spot_coins_count_as_collateral_at_a_haircut_on_a_unified_account_only()
 
 
 def test_cap_overhedge_scales_short_targets_down_to_the_cap():
+    from bot.caps import cap_overhedge
     from bot.planner import SymbolTarget
-    from bot.risk import cap_overhedge
 
     snap = snapshot(spot={"BTC": "2"})
     wanted = {BTC: SymbolTarget(BTC, D("-2.4"), ("btc",))}  # ratio 1.2
