@@ -218,6 +218,80 @@ def _progress() -> Any:
     )  # fmt: skip
 
 
+@click.group()
+def history() -> None:
+    """Market history files for backtests and the simulator's replay."""
+
+
+@history.command("fetch")
+@click.option("--exchange", default="bybit", show_default=True, help="A ccxt exchange id.")
+@click.option("--symbols", required=True, help="Comma-separated, e.g. BTCUSDT,ETHUSDT.")
+@click.option("--since", "start", required=True, callback=_day, help="First UTC day.")
+@click.option("--until", "end", callback=_day, help="Up to this UTC day (default: now).")
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder."
+)
+@click.option("--url", default=None, help="Another base URL (e.g. the simulator's).")
+def history_fetch(
+    exchange: str,
+    symbols: str,
+    start: datetime,
+    end: datetime | None,
+    out: Path,
+    url: str | None,
+) -> None:
+    """Download hourly spot, perp and mark bars and funding into DIR (resumes existing files)."""
+    from bot.cli import handles_errors
+
+    handles_errors(_history_fetch)(exchange, symbols, start, end, out, url)
+
+
+def _history_fetch(
+    exchange: str, symbols: str, start: datetime, end: datetime | None, out: Path, url: str | None
+) -> None:
+    import asyncio
+    from datetime import UTC
+
+    import ccxt.async_support as ccxt_async
+
+    from bot.errors import ConfigError, HedgebotError
+    from bot.exchange.factory import _point_at
+    from bot.history_fetch import fetch_history, jobs
+
+    names = [s.strip().upper() for s in symbols.split(",") if s.strip()]
+    if not hasattr(ccxt_async, exchange):
+        raise ConfigError([f"--exchange: ccxt has no exchange {exchange!r}"])
+    until = end or datetime.now(UTC)
+    if start >= until:
+        raise ConfigError(["--since: must be before --until (or now)"])
+
+    async def go() -> dict[str, int]:
+        client = getattr(ccxt_async, exchange)({"enableRateLimit": url is None})
+        if url:
+            _point_at(client, url)
+        try:
+            with _progress() as bar:
+                tasks = {
+                    j.path.name: bar.add_task(j.path.name, total=None) for j in jobs(names, out)
+                }
+                return await fetch_history(
+                    client, names, start, until, out,
+                    progress=lambda name, n: bar.advance(tasks[name], n),
+                )  # fmt: skip
+        finally:
+            await client.close()
+
+    try:
+        written = asyncio.run(go())
+    except ccxt_async.BadSymbol as exc:  # a symbol the exchange does not list
+        raise ConfigError([f"--symbols: {exc}"]) from None
+    except ccxt_async.BaseError as exc:
+        raise HedgebotError(f"{exchange}: {type(exc).__name__}: {exc}") from None
+    for name, n in written.items():
+        click.echo(f"{out / name}: {n} new rows")
+
+
 def register(main: click.Group) -> None:
     main.add_command(report)
     main.add_command(backtest)
+    main.add_command(history)
