@@ -169,16 +169,21 @@ async def _daemon(
     web: Any = None,
 ) -> None:
     from bot.app import build_app
+    from bot.runner import Shutdown
     from bot.store.lock import instance_lock
     from bot.store.migrate import probe
     from bot.web.server import beside_daemon
 
     log = get_logger("bot.cli")
-    async with instance_lock(runtime.database_url):
-        await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
-        async with beside_daemon(web, runtime.database_url):  # `run --serve`
-            app = await build_app(runtime, file_config)
-            await _serve(app, runtime, file_config, max_cycles, interval, log)
+    with Shutdown() as shutdown:  # SIGTERM during start-up exits 0 too
+        async with instance_lock(runtime.database_url):
+            await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
+            async with beside_daemon(web, runtime.database_url):  # `run --serve`
+                app = await shutdown.start(build_app(runtime, file_config))
+                if app is not None:
+                    await _serve(
+                        app, runtime, file_config, max_cycles, interval, log, shutdown.stop
+                    )
 
 
 async def _serve(
@@ -188,6 +193,7 @@ async def _serve(
     max_cycles: int | None,
     interval: float | None,
     log: Any,
+    stop: Any = None,
 ) -> None:
     from bot.notify.service import alerts_running
     from bot.runner import ConfigWatcher, run_loop
@@ -208,6 +214,7 @@ async def _serve(
                 max_cycles=max_cycles,
                 watcher=ConfigWatcher(runtime.config),
                 heartbeat=runtime.heartbeat_file,
+                stop=stop,
             )
     finally:
         await app.close()

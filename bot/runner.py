@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.engine import CycleOutcome, Engine
 from bot.errors import ConfigError, FatalExchangeError
@@ -14,6 +16,7 @@ from bot.logging import get_logger
 from bot.settings import FileConfig, load_config_file
 
 log = get_logger("bot.runner")
+T = TypeVar("T")
 MAX_CONSECUTIVE_FAILURES = 5  # then the error propagates and a supervisor restarts the process
 
 
@@ -74,6 +77,57 @@ async def maybe_reload(engine: Engine, watcher: ConfigWatcher) -> None:
     engine.apply_config(new)
     log.info("config reloaded", changes=changes)
     await engine.store.add_event("config_reloaded", "; ".join(changes))
+
+
+class Shutdown:
+    """SIGINT/SIGTERM from the moment the daemon starts, not only once it cycles: during start-up
+    (database, markets, a venue being retried) a signal cancels the start-up, later it lets the
+    current cycle finish (run_loop); either way the daemon stops cleanly and exits 0.
+
+        with Shutdown() as shutdown:
+            app = await shutdown.start(build_app(...))  # None: stopped during start-up
+    """
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self._startup: asyncio.Future[Any] | None = None
+        self._installed: list[signal.Signals] = []
+
+    def __enter__(self) -> Shutdown:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._signalled)
+                self._installed.append(sig)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._installed:
+            loop.remove_signal_handler(sig)
+        self._installed.clear()
+
+    def _signalled(self) -> None:
+        self.stop.set()
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+
+    async def start(self, startup: Awaitable[T]) -> T | None:
+        """Run the start-up; None when a signal stopped it (before or while it ran)."""
+        task = asyncio.ensure_future(startup)
+        if self.stop.is_set():
+            task.cancel()
+        self._startup = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self.stop.is_set() and not (current is not None and current.cancelling()):
+                log.info("stopped during start-up")
+                return None
+            raise  # cancelled from outside: not ours to swallow
+        finally:
+            self._startup = None
 
 
 def _beat(path: Path) -> None:
