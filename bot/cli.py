@@ -207,6 +207,11 @@ async def _serve(
             hedges=[h.name for h in file_config.hedges if h.enabled],
             database=REDACTOR.scrub(runtime.database_url),
         )
+        state, why = await app.store.trading_state()
+        if state.value != "active":
+            from bot.why import loud
+
+            loud(state.value, f"starting while {state.value}: {why}")
         async with alerts_running(app, every):
             await run_loop(
                 app.engine,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot import flatten
+from bot import why as explain
 from bot.account_view import account_view, requests_used
 from bot.caps import cap_overhedge
 from bot.cycle_memory import CycleMemory, cycle_summary
@@ -81,6 +82,7 @@ class Engine:
         self.marks = MarkBook()
         self.stop_fills = StopFillPolicy()
         self._capped: tuple[str, ...] = ()
+        self.risk_notes = explain.RiskNotes()
         self.flattened: frozenset[str] = frozenset()  # hedges the operator flattened (bot.flatten)
         self.apply_config(config)
 
@@ -197,6 +199,7 @@ class Engine:
             for symbol, why in unconfirmed.items()
         ]
         for symbol, amount in drift.items():
+            explain.loud_drift(symbol, amount)
             events.append(
                 EventRecord(
                     "drift",
@@ -213,6 +216,7 @@ class Engine:
         events += stop_events
         if halt is not None:
             state, state_reason = TradingState.HALTED, halt
+            explain.loud(state.value, halt)
             await self.store.set_trading_state(state, state_reason)
         if symbols and set(problems) >= set(symbols):
             why = "; ".join(f"{s}: {w}" for s, w in problems.items())
@@ -289,6 +293,7 @@ class Engine:
         # when the margin recovers; only HALTED waits for an operator
         shown = (verdict.state, verdict.state_reason)
         if shown != self._last_verdict and shown != (state, state_reason):
+            explain.loud(verdict.state.value, verdict.state_reason)
             events.append(
                 EventRecord(
                     "trading_state", f"{verdict.state.value}: {verdict.state_reason}", "warning", {}
@@ -304,6 +309,12 @@ class Engine:
             for t in decision.held
         ]
         events += [EventRecord("risk_note", note, "info", {}) for note in verdict.notes]
+        self.risk_notes.note(verdict.rejections)
+        reasons = explain.explain(
+            snapshot, decision.targets, decision.failures, decision.held, hedge_plan.skips,
+            verdict.approved, verdict.rejections, waiting,
+            await explain.unresolved(self.store, rec.blocked | decision.blocked),
+        )  # fmt: skip
         await self.store.record_cycle(
             CycleRecord(
                 number=number,
@@ -353,11 +364,12 @@ class Engine:
             await self.store.finish_cycle(number, "halted", summary)
             raise fatal
         outcome = "halted" if verdict.state == TradingState.HALTED else "ok"
+        summary["why"] = reasons  # per hedge: why no order went out although off target
         await self.store.finish_cycle(number, outcome, summary)
         log.info(
             "cycle done",
             outcome=outcome,
-            **{k: v for k, v in summary.items() if k in ("orders", "rejected", "targets")},
+            **{k: v for k, v in summary.items() if k in ("orders", "rejected", "targets", "why")},
         )
         return CycleOutcome(number, outcome, summary)
 
@@ -399,6 +411,6 @@ class Engine:
         return CycleOutcome(number, "skipped", {"reason": why})
 
     async def _halt(self, reason: str) -> None:
-        log.error("halting", reason=reason)
+        explain.loud(TradingState.HALTED.value, reason, level="error")
         await self.store.set_trading_state(TradingState.HALTED, reason)
         await self.store.add_event("halted", reason, level="error")

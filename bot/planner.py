@@ -179,12 +179,15 @@ def _plan_symbol(
         return Skip(symbol, "unresolved order intent for this symbol")
     current = current_size(tgt, snapshot)
     if within_band(current, tgt.size, config.rebalance_band):
-        return Skip(symbol, "within rebalance band")
+        return Skip(
+            symbol,
+            f"within rebalance band ({current} vs target {tgt.size}, band {config.rebalance_band})",
+        )
     # a clock that stepped back (or a database moved between hosts) gives a negative elapsed time:
     # that is no reason to wait, so only a recent order in the past starts a cooldown
     elapsed = (snapshot.ts - last_at).total_seconds() if last_at is not None else None
     if elapsed is not None and 0 <= elapsed < config.cooldown_seconds:
-        return Skip(symbol, "cooldown")
+        return Skip(symbol, f"cooldown ({config.cooldown_seconds - elapsed:.0f}s left)")
     delta = tgt.size - current
     side = Side.BUY if delta > 0 else Side.SELL
     qty = abs(delta)

@@ -9,7 +9,8 @@ from bot.store.repo import Store
 
 async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
     state, reason = await store.trading_state()
-    cycles = await store.cycles(limit=1)
+    cycles = await store.cycles(limit=5)
+    done = [c for c in cycles if c.outcome != "started"]
     last = cycles[0] if cycles else None
     targets = await store.last_targets()
     open_intents = await store.intents(statuses=None, limit=20)
@@ -25,6 +26,10 @@ async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
             "funding_received": received,
         }
     ]
+    # the last finished cycle's explanation, per hedge, of why no order went out
+    why: dict[str, str] = next(
+        (c.summary["why"] for c in done if isinstance(c.summary.get("why"), dict)), {}
+    )
     hedges = [
         {
             "hedge": h,
@@ -33,6 +38,7 @@ async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
             "target": t.target_size,
             "ratio": t.ratio,
             "reason": t.reason,
+            "why_no_order": why.get(h, ""),
         }
         for (h, s), t in sorted(targets.items())
     ]

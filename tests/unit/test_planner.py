@@ -28,7 +28,7 @@ def test_inside_band_sends_nothing():
     snap = snapshot(spot={"BTC": "2"}, positions={BTC: "-1.97"})
     result = _plan(snap, [HedgeTarget("btc", BTC, D("-2"), "r")])
     assert result.intents == ()
-    assert result.skips[0].reason == "within rebalance band"
+    assert result.skips[0].reason.startswith("within rebalance band (")
 
 
 def test_outside_band_tops_up():
@@ -70,7 +70,7 @@ def test_cooldown_blocks_a_recent_symbol_only():
     targets = [HedgeTarget("btc", BTC, D("-2"), "r"), HedgeTarget("eth", ETH, D("-30"), "r")]
     result = _plan(snap, targets, last_order_at={BTC: T0 - timedelta(seconds=10)})
     assert [i.symbol for i in result.intents] == [ETH]
-    assert any(s.symbol == BTC and s.reason == "cooldown" for s in result.skips)
+    assert any(s.symbol == BTC and s.reason == "cooldown (20s left)" for s in result.skips)
 
 
 def test_unresolved_intent_blocks_symbol():
