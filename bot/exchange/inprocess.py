@@ -33,7 +33,7 @@ from bot.domain import (
 )
 from bot.errors import ExchangeError, FatalExchangeError, OrderNotFound, OrderRejected
 from bot.exchange.found import ack_found
-from bot.sim.bars import FUNDING_INTERVAL, parse_timeframe
+from bot.sim.bars import parse_timeframe
 from bot.sim.book import OrderQuery
 from bot.sim.errors import DUPLICATE_LINK_ID, LEVERAGE_NOT_MODIFIED, ORDER_NOT_FOUND, VenueError
 from bot.sim.markets import MarketSpec
@@ -153,7 +153,8 @@ class InProcessExchange:
             if spec.category != "linear":
                 continue
             (row,) = self.venue.tickers("linear", spec.symbol)
-            out[symbol] = FundingRate(symbol, row.funding_rate, row.next_funding, 8)
+            hours = spec.funding_minutes // 60
+            out[symbol] = FundingRate(symbol, row.funding_rate, row.next_funding, hours)
         return out
 
     async def fetch_open_orders(self, symbol: str | None = None) -> Sequence[OpenOrder]:
@@ -228,6 +229,7 @@ class InProcessExchange:
             trigger_price=intent.trigger_price if stop else None,
             # a buy stop protects a short: it fires when the price rises through the trigger
             trigger_direction=(1 if intent.side == Side.BUY else 2) if stop else None,
+            trigger_by="MarkPrice",  # as the ccxt adapter sends for Bybit (venues.py stop_params)
             market_unit="baseCoin",
         )
         try:
@@ -351,9 +353,10 @@ class InProcessExchange:
         if since is None:
             rows = self.venue.funding_history(spec.symbol, limit=limit)
         else:  # the first ``limit`` settlements from ``since``
-            end = since + limit * FUNDING_INTERVAL
+            end = since + limit * spec.funding_interval
             rows = self.venue.funding_history(spec.symbol, start=since, end=end, limit=200)
-        oldest_first = [FundingRate(symbol, rate, ts, 8) for ts, rate in reversed(rows)]
+        hours = spec.funding_minutes // 60
+        oldest_first = [FundingRate(symbol, rate, ts, hours) for ts, rate in reversed(rows)]
         return oldest_first[:limit] if since is not None else oldest_first
 
     async def close(self) -> None:

@@ -1,19 +1,23 @@
 """The unified trading account: one wallet of coins (spot holdings included) that also margins the
 linear perp positions (one-way mode, cross margin).
 
-Valuation: equity = sum(wallet coin x spot price) + unrealised PnL of the perps. A position needs
-initial margin |size| x mark / leverage and maintenance margin |size| x mark x mm_rate. The account
-is liquidated when equity falls below total maintenance margin.
+Valuation, as Bybit documents it for a unified account in cross margin: equity = sum(wallet coin x
+spot price) + perp unrealised PnL (no haircut); the margin balance counts each coin at its tiered
+collateral value ratio (``VenueConfig.collateral_value``) instead. A position needs initial margin
+|size| x mark / leverage and maintenance margin |size| x mark x mm_rate; the account is liquidated
+when the margin balance falls below the total maintenance margin (account MM rate 100%).
 
-Liquidation price (documented simplification): the mark P at which equity equals maintenance
-margin, holding everything else at current prices except the same coin held in the wallet, which
-is assumed to move with the mark. With E the equity now, m the mark now, s the signed size, c the
-wallet holding of the base coin in mark units (coin x spot / m), r the maintenance rate and
-MMo the other positions' maintenance margin:
+Liquidation price: Bybit reports an *estimate* for cross positions ("the unified mode controls
+the risk rate according to the account", /v5/position/list) and "" when it falls outside
+[minPrice, maxPrice]. Here: the mark P at which the margin balance meets the maintenance margin,
+holding everything else at current prices except the same coin held in the wallet, which moves
+with the mark and counts at its collateral value ratio. With B the margin balance now, m the mark
+now, s the signed size, c the collateral value of the base coin held in mark units (value / m), r
+the maintenance rate and MMo the other positions' maintenance margin:
 
-    E + (s + c) (P - m) = MMo + r |s| P   =>   P = (MMo - E + (s + c) m) / (s + c - r |s|)
+    B + (s + c) (P - m) = MMo + r |s| P   =>   P = (MMo - B + (s + c) m) / (s + c - r |s|)
 
-None when flat or when no positive P solves it (a fully hedged short is then rarely liquidatable).
+None when flat, when no positive P solves it, or beyond the market's maxPrice.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ class CoinRow:
 class WalletReport:
     coins: tuple[CoinRow, ...]
     total_equity: Decimal
+    total_margin_balance: Decimal
     total_wallet_balance: Decimal
     total_available: Decimal
     total_initial_margin: Decimal
@@ -141,7 +146,19 @@ class Account:
 
     def equity(self) -> Decimal:
         coins = sum((self.coin_value(c, v) for c, v in self.wallet.items()), ZERO)
-        return coins + sum((self.unrealised(p) for p in self.positions.values()), ZERO)
+        return coins + self.total_unrealised()
+
+    def total_unrealised(self) -> Decimal:
+        return sum((self.unrealised(p) for p in self.positions.values()), ZERO)
+
+    def collateral(self, coin: str, amount: Decimal) -> Decimal:
+        price = self.market.spot_price(coin)
+        return self.config.collateral_value(coin, amount, price) if price is not None else ZERO
+
+    def margin_balance(self) -> Decimal:
+        """What margins the positions: coins at their collateral value ratios, plus perp PnL."""
+        coins = sum((self.collateral(c, v) for c, v in self.wallet.items()), ZERO)
+        return coins + self.total_unrealised()
 
     def maintenance_margin(self) -> Decimal:
         return sum((self.position_mm(p) for p in self.positions.values()), ZERO)
@@ -149,22 +166,22 @@ class Account:
     def available(self, orders: list[SimOrder]) -> Decimal:
         locked_usd = sum((self.coin_value(c, self.locked(c, orders)) for c in self.wallet), ZERO)
         position_im = sum((self.position_im(p) for p in self.positions.values()), ZERO)
-        return self.equity() - position_im - self.order_im(orders) - locked_usd
+        return self.margin_balance() - position_im - self.order_im(orders) - locked_usd
 
     def liquidation_price(self, pos: Position) -> Decimal | None:
         if not pos.size:
             return None
         mark = self.market.mark(pos.spec)
-        held = self.wallet.get(pos.spec.base, ZERO)
-        spot = self.market.spot_price(pos.spec.base) or mark
-        c = held * spot / mark
+        c = self.collateral(pos.spec.base, self.wallet.get(pos.spec.base, ZERO)) / mark
         others = self.maintenance_margin() - self.position_mm(pos)
         slope = pos.size + c
         denominator = slope - self.config.maintenance_margin_rate * abs(pos.size)
         if not denominator:
             return None
-        price = (others - self.equity() + slope * mark) / denominator
-        return price.quantize(pos.spec.tick) if price > 0 else None
+        price = (others - self.margin_balance() + slope * mark) / denominator
+        if not pos.spec.tick < price < pos.spec.max_price:
+            return None
+        return price.quantize(pos.spec.tick)
 
     def row(self, pos: Position) -> PositionRow:
         mark = self.market.mark(pos.spec)
@@ -214,6 +231,7 @@ class Account:
         return WalletReport(
             coins=tuple(coins),
             total_equity=q8(self.equity()),
+            total_margin_balance=q8(self.margin_balance()),
             total_wallet_balance=q8(
                 sum((self.coin_value(c, v) for c, v in self.wallet.items()), ZERO)
             ),
@@ -261,11 +279,12 @@ class Account:
     def apply_spot_trade(
         self, spec: MarketSpec, side: str, qty: Decimal, price: Decimal, fee: Decimal
     ) -> None:
-        """Spot fills move coins; the fee is paid in the quote coin either way."""
+        """Spot fills move coins; the fee is paid in the coin received (Bybit's "Spot Fee Currency
+        Instruction" for a positive fee rate): base for a buy, quote for a sell."""
         value = qty * price
         if side == "Buy":
-            self.credit(spec.base, qty)
-            self.credit(spec.quote, -(value + fee))
+            self.credit(spec.base, qty - fee)
+            self.credit(spec.quote, -value)
         else:
             self.credit(spec.base, -qty)
             self.credit(spec.quote, value - fee)

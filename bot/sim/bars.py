@@ -47,18 +47,20 @@ def from_ms(ms: int | str) -> datetime:
     return EPOCH + timedelta(milliseconds=int(ms))
 
 
-def next_settlement(after: datetime) -> datetime:
-    """The first funding settlement strictly after ``after`` (00:00, 08:00, 16:00 UTC)."""
-    return floor_time(after, FUNDING_INTERVAL) + FUNDING_INTERVAL
+def next_settlement(after: datetime, interval: timedelta = FUNDING_INTERVAL) -> datetime:
+    """The first funding settlement strictly after ``after`` (by default 00:00, 08:00, 16:00)."""
+    return floor_time(after, interval) + interval
 
 
-def settlements_between(after: datetime, until: datetime) -> list[datetime]:
-    """Funding settlement times in (after, until]."""
+def settlements_between(
+    after: datetime, until: datetime, interval: timedelta = FUNDING_INTERVAL
+) -> list[datetime]:
+    """Funding settlement times in (after, until] on the ``interval`` grid."""
     out = []
-    t = next_settlement(after)
+    t = next_settlement(after, interval)
     while t <= until:
         out.append(t)
-        t += FUNDING_INTERVAL
+        t += interval
     return out
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.sim import bybit_wire as wire
@@ -15,6 +16,7 @@ from bot.sim.model import OrderRequest, SimOrder
 from bot.sim.venue import Venue
 
 WEEK = timedelta(days=7)
+DAY = timedelta(days=1)
 UNSUPPORTED_ORDER_PARAMS = ("takeProfit", "stopLoss", "tpslMode", "slOrderType", "tpOrderType")
 
 
@@ -89,7 +91,7 @@ def order_create(venue: Venue, p: Params) -> dict[str, Any]:
         time_in_force=p.get("timeInForce"),
         trigger_price=p.dec("triggerPrice"),
         trigger_direction=int(direction) if direction else None,
-        trigger_by=p.text("triggerBy", "MarkPrice") or "MarkPrice",
+        trigger_by=p.text("triggerBy", "LastPrice") or "LastPrice",
         market_unit=p.get("marketUnit"),
         close_on_trigger=p.flag("closeOnTrigger"),
     )
@@ -145,21 +147,38 @@ def order_realtime(venue: Venue, p: Params) -> dict[str, Any]:
 
 
 def order_history(venue: Venue, p: Params) -> dict[str, Any]:
+    """Bybit's rules (Get Order History): a window of at most 7 days, the last 7 by default;
+    orders closed without any fill (Cancelled, Rejected, Deactivated) only for 24 hours; beyond
+    7 days only orders that filled at least in part."""
     category = _category(p)
-    return _orders_page(venue.order_history(_order_query(p, category)), p, category)
+    start, end = _week(venue, p)
+    query = dataclasses.replace(_order_query(p, category), start=start, end=end)
+    day_ago, week_ago = venue.now - DAY, venue.now - WEEK
+    rows = [
+        o
+        for o in venue.order_history(query)
+        if (o.cum_qty or o.updated >= day_ago) and (o.cum_qty or o.created >= week_ago)
+    ]
+    return _orders_page(rows, p, category)
+
+
+def _week(venue: Venue, p: Params) -> tuple[datetime, datetime]:
+    """startTime/endTime as Bybit reads them on the 7-day endpoints."""
+    start, end = p.time("startTime"), p.time("endTime")
+    if start is None:
+        end = end or venue.now
+        return end - WEEK, end
+    if end is None:
+        return start, start + WEEK
+    if end - start > WEEK:
+        raise params_error("The time range between startTime and endTime cannot exceed 7 days")
+    return start, end
 
 
 def execution_list(venue: Venue, p: Params) -> dict[str, Any]:
     """Like Bybit: without times the last 7 days; one bound given, 7 days from/to it."""
     category = _category(p)
-    start, end = p.time("startTime"), p.time("endTime")
-    if start is None:
-        end = end or venue.now
-        start = end - WEEK
-    elif end is None:
-        end = start + WEEK
-    elif end - start > WEEK:
-        raise params_error("The time range between startTime and endTime cannot exceed 7 days")
+    start, end = _week(venue, p)
     rows = venue.executions(
         category,
         symbol=p.get("symbol"),

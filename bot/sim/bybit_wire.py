@@ -76,7 +76,7 @@ def instrument(spec: MarketSpec) -> Row:
             "minNotionalValue": num(spec.min_notional),
         },
         "unifiedMarginTrade": True,
-        "fundingInterval": 480,
+        "fundingInterval": spec.funding_minutes,
         "settleCoin": spec.settle,
         "copyTrading": "none",
         "upperFundingRate": "0.005",
@@ -154,20 +154,21 @@ def wallet(report: WalletReport) -> Row:
         "accountType": "UNIFIED",
         "totalEquity": num(equity),
         "totalWalletBalance": num(report.total_wallet_balance),
-        "totalMarginBalance": num(equity),
+        "totalMarginBalance": num(report.total_margin_balance),
         "totalAvailableBalance": num(report.total_available),
         "totalPerpUPL": num(report.total_unrealised),
         "totalInitialMargin": num(report.total_initial_margin),
         "totalMaintenanceMargin": num(report.total_maintenance_margin),
-        "accountIMRate": num((report.total_initial_margin / equity).quantize(Decimal("0.0001")))
-        if equity > 0
-        else "0",
-        "accountMMRate": num((report.total_maintenance_margin / equity).quantize(Decimal("0.0001")))
-        if equity > 0
-        else "0",
+        # Bybit's account IM/MM rates divide by the margin balance (coins at collateral value)
+        "accountIMRate": _rate(report.total_initial_margin, report.total_margin_balance),
+        "accountMMRate": _rate(report.total_maintenance_margin, report.total_margin_balance),
         "accountLTV": "0",
         "coin": [coin(c) for c in report.coins],
     }
+
+
+def _rate(margin: Decimal, balance: Decimal) -> str:
+    return num((margin / balance).quantize(Decimal("0.0001"))) if balance > 0 else "0"
 
 
 def position(row: PositionRow) -> Row:
@@ -272,8 +273,8 @@ def execution(e: Execution) -> Row:
         "execType": e.exec_type,
         "execValue": num(e.value),
         "execTime": ms(e.time),
+        # spot: the coin received (base for a buy, quote for a sell); "" for perps as recorded
         "feeCurrency": e.fee_currency if e.category == "spot" else "",
-        # the sim charges spot fees in the quote coin; ccxt would guess the base for buys
         "feeCoin": e.fee_currency,
         "isMaker": e.is_maker,
         "feeRate": num(e.fee_rate),

@@ -1,8 +1,15 @@
 """Current prices of every market, quantised to its tick, plus the market data queries (tickers,
 klines, funding history) derived from the feed without looking past the venue's clock.
 
-Reference price: the mark for linear perps, the last spot close for spot. Quotes sit around it
-(``spread_bps``) and market orders fill at it +/- ``slippage_bps``.
+Trades happen at each market's own last price: the spot close for spot, the perp's last trade for
+the perp (which differs from the mark by the basis, as on Bybit, whose executions carry both an
+execPrice and a different markPrice). Quotes sit around it (``spread_bps``) and market orders fill
+at it +/- ``slippage_bps``. The mark serves margin, PnL, liquidation and MarkPrice triggers.
+
+Funding: each perp settles on its own grid (``MarketSpec.funding_minutes``: 60, 240 or 480). The
+ticker's ``fundingRate`` is a forecast, as Bybit's is (computed from the premium index during the
+interval): here it moves linearly from the last settled rate to the rate that will settle, so it
+equals that rate only at the settlement.
 """
 
 from __future__ import annotations
@@ -12,13 +19,14 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from bot.domain import Bar
-from bot.sim.bars import FUNDING_INTERVAL, floor_time, next_settlement
+from bot.sim.bars import EPOCH, FUNDING_INTERVAL, ceil_time, floor_time
 from bot.sim.errors import params_error
 from bot.sim.feed_base import BarKind, PriceFeed, PricePoint
 from bot.sim.markets import MarketSpec, VenueConfig
 
 BPS = Decimal(10_000)
 DAY = timedelta(days=1)
+RATE_QUANTUM = Decimal("0.00000001")
 
 
 def on_tick(value: Decimal, tick: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
@@ -38,7 +46,7 @@ class TickerRow:
     low_24h: Decimal
     volume_24h: Decimal
     turnover_24h: Decimal
-    funding_rate: Decimal  # the predicted rate of the next settlement
+    funding_rate: Decimal  # the forecast of the next settlement's rate
     next_funding: datetime
 
 
@@ -68,7 +76,8 @@ class MarketData:
         return on_tick(p.spot if spec.category == "spot" else p.perp, spec.tick)
 
     def reference(self, spec: MarketSpec) -> Decimal:
-        return self.mark(spec) if spec.category == "linear" else self.last(spec)
+        """The price trades happen around: the market's own last price (never the mark)."""
+        return self.last(spec)
 
     def spot_price(self, coin: str) -> Decimal | None:
         """USD value of one unit of a wallet coin (stablecoins at 1)."""
@@ -94,17 +103,39 @@ class MarketData:
         return max(spec.tick, on_tick(ref - slip, spec.tick, ROUND_FLOOR))
 
     def trigger_price_of(self, spec: MarketSpec, trigger_by: str) -> Decimal:
-        if trigger_by == "LastPrice":
-            return self.last(spec)
-        if trigger_by == "IndexPrice":
+        if trigger_by == "MarkPrice" and spec.category == "linear":
+            return self.mark(spec)
+        if trigger_by == "IndexPrice" and spec.category == "linear":
             return self.index(spec)
-        return self.reference(spec)
+        return self.last(spec)
+
+    # ---- funding ------------------------------------------------------------------------------
+    def funding_rate(self, spec: MarketSpec, settlement: datetime) -> Decimal:
+        """The rate that settles at ``settlement``. Feeds give 8-hourly rates: a shorter interval
+        settles the share of the 8 h rate of the window it falls in."""
+        rate = self.feed.funding_rate(spec.base, ceil_time(settlement, FUNDING_INTERVAL))
+        if spec.funding_interval == FUNDING_INTERVAL:
+            return rate
+        share = Decimal(spec.funding_minutes) / Decimal(480)
+        return (rate * share).quantize(RATE_QUANTUM)
+
+    def predicted_rate(self, spec: MarketSpec, now: datetime) -> Decimal:
+        last = floor_time(now, spec.funding_interval)
+        nxt = last + spec.funding_interval
+        before, after = self.funding_rate(spec, last), self.funding_rate(spec, nxt)
+        elapsed = Decimal((now - last) // timedelta(seconds=1)) / Decimal(
+            spec.funding_interval // timedelta(seconds=1)
+        )
+        return (before + (after - before) * elapsed).quantize(RATE_QUANTUM)
+
+    def settles_at(self, spec: MarketSpec, at: datetime) -> bool:
+        return (at - EPOCH) % spec.funding_interval == timedelta(0)
 
     # ---- queries ------------------------------------------------------------------------------
     def ticker(self, spec: MarketSpec, now: datetime) -> TickerRow:
         bid, ask = self.bid_ask(spec)
         prev, high, low, volume, turnover = self._day_stats(spec, now)
-        nxt = next_settlement(now)
+        nxt = floor_time(now, spec.funding_interval) + spec.funding_interval
         return TickerRow(
             spec=spec,
             last=self.last(spec),
@@ -117,7 +148,7 @@ class MarketData:
             low_24h=low,
             volume_24h=volume,
             turnover_24h=turnover,
-            funding_rate=self.feed.funding_rate(spec.base, nxt),
+            funding_rate=self.predicted_rate(spec, now),
             next_funding=nxt,
         )
 
@@ -197,6 +228,13 @@ class MarketData:
         if start is not None and end is None:
             raise params_error("endTime is required when startTime is given")
         upto = now if end is None else min(end, now)
-        since = start if start is not None else upto - limit * FUNDING_INTERVAL
-        rows = self.feed.funding_history(spec.base, since, upto)
+        since = start if start is not None else upto - limit * spec.funding_interval
+        if spec.funding_interval == FUNDING_INTERVAL:
+            rows = self.feed.funding_history(spec.base, since, upto)
+        else:
+            times, t = [], ceil_time(since, spec.funding_interval)
+            while t <= upto:
+                times.append(t)
+                t += spec.funding_interval
+            rows = [(t, self.funding_rate(spec, t)) for t in times]
         return rows[::-1][:limit]

@@ -69,12 +69,11 @@ class Matching:
             if not reduce_only and required > self.account.available(orders):
                 raise VenueError(INSUFFICIENT_MARGIN, "ab not enough for new order")
             return
-        fee = self.config.spot_taker_fee
-        if side == "Buy":
+        if side == "Buy":  # the fee comes out of the coin bought
             free = self.account.wallet.get(spec.quote, ZERO) - self.account.locked(
                 spec.quote, orders
             )
-            if qty * price * (1 + fee) > min(free, self.account.available(orders)):
+            if qty * price > min(free, self.account.available(orders)):
                 raise VenueError(SPOT_INSUFFICIENT, "Insufficient balance.")
         elif qty > self.account.wallet.get(spec.base, ZERO) - self.account.locked(
             spec.base, orders
@@ -123,8 +122,7 @@ class Matching:
     def _lock(self, order: SimOrder, spec: MarketSpec) -> None:
         if spec.category == "spot" and order.price is not None:
             leaves = order.qty - order.cum_qty
-            fee = 1 + self.config.spot_maker_fee
-            order.locked = leaves * order.price * fee if order.side == "Buy" else leaves
+            order.locked = leaves * order.price if order.side == "Buy" else leaves
 
     def _fill(
         self, order: SimOrder, spec: MarketSpec, qty: Decimal, price: Decimal, maker: bool
@@ -145,7 +143,9 @@ class Matching:
                 )
                 return
         fee_rate = self.config.fee_rate(spec.category, maker)
-        fee = q8(qty * price * fee_rate)
+        # a spot buy pays its fee in the coin received (base), as Bybit does for positive rates
+        base_fee = spec.category == "spot" and order.side == "Buy"
+        fee = qty * fee_rate if base_fee else q8(qty * price * fee_rate)
         closed = ZERO
         if pos is not None:
             signed = qty if order.side == "Buy" else -qty
@@ -175,7 +175,7 @@ class Matching:
                 qty=qty,
                 fee=fee,
                 fee_rate=fee_rate,
-                fee_currency=spec.quote,
+                fee_currency=spec.base if base_fee else spec.quote,
                 is_maker=maker,
                 time=self.now,
                 order_id=order.order_id,
@@ -230,7 +230,7 @@ class Matching:
     def _check_liquidation(self) -> None:
         positions = [p for p in self.account.positions.values() if p.size]
         for pos in sorted(positions, key=self.account.unrealised):
-            if self.account.equity() >= self.account.maintenance_margin():
+            if self.account.margin_balance() >= self.account.maintenance_margin():
                 return
             self._liquidate(pos)
 
@@ -251,9 +251,9 @@ class Matching:
 
     def _settle_funding(self, at: datetime) -> None:
         for pos in self.account.positions.values():
-            if not pos.size:
+            if not pos.size or not self.market.settles_at(pos.spec, at):
                 continue
-            rate = self.feed.funding_rate(pos.spec.base, at)
+            rate = self.market.funding_rate(pos.spec, at)
             mark = self.market.mark(pos.spec)
             paid = q8(pos.size * mark * rate)  # a long pays a positive rate, a short receives
             self.account.realise(pos, -paid)

@@ -44,7 +44,7 @@ class OrderRequest:
     time_in_force: str | None = None  # GTC for limits, IOC for markets by default
     trigger_price: Decimal | None = None
     trigger_direction: int | None = None  # 1: fire when the price rises to it, 2: falls to it
-    trigger_by: str = "MarkPrice"
+    trigger_by: str = "LastPrice"  # Bybit's default when a conditional order names none
     market_unit: str | None = None  # spot market orders: "baseCoin" or "quoteCoin"
     close_on_trigger: bool = False
 

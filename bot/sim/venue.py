@@ -88,7 +88,11 @@ class Venue(Matching, VenueQueries):
         self._walk_to(t)
 
     def _walk_to(self, t: datetime) -> None:
-        settlements = set(settlements_between(self.now, t))
+        settlements = {
+            at
+            for step in {m.funding_interval for m in self.config.markets if m.category == "linear"}
+            for at in settlements_between(self.now, t, step)
+        }
         for at in sorted(settlements.union(self.feed.change_times(self.now, t))):
             self.market.update(at)
             self.now = at

@@ -146,12 +146,13 @@ async def test_limit_fills_when_the_price_crosses(sc: SimClient) -> None:
 async def test_spot_orders_move_the_wallet(sc: SimClient) -> None:
     await sc.ex.create_order(SPOT, "market", "buy", 0.1, None, {"clientOrderId": "s-1"})
     balance = await sc.ex.fetch_balance()
-    assert balance["BTC"]["total"] == pytest.approx(2.1)
+    assert balance["BTC"]["total"] == pytest.approx(2.0999)  # the fee is paid in BTC
     await sc.ex.create_order(SPOT, "limit", "sell", 0.5, 70000, {"clientOrderId": "s-2"})
     balance = await sc.ex.fetch_balance()
-    assert balance["BTC"]["used"] == 0.5 and balance["BTC"]["free"] == pytest.approx(1.6)
+    assert balance["BTC"]["used"] == 0.5 and balance["BTC"]["free"] == pytest.approx(1.5999)
     (trade,) = await sc.ex.fetch_my_trades(SPOT)
     assert trade["amount"] == 0.1 and trade["side"] == "buy"
+    assert trade["fee"] == {"cost": 0.0001, "currency": "BTC", "rate": 0.001}
 
 
 async def test_a_short_receives_funding_after_a_settlement(sc: SimClient) -> None:

@@ -186,7 +186,7 @@ async def test_history_reads_are_oldest_first(port: InProcessExchange) -> None:
 async def test_spot_order_through_the_port(port: InProcessExchange) -> None:
     await port.create_order(intent("s-1", Side.BUY, "0.1", symbol=SPOT))
     balances = await port.fetch_balances()
-    assert balances["BTC"].total == D("2.1")
+    assert balances["BTC"].total == D("2.0999")  # 0.1 bought, its 0.1% fee paid in BTC
     (fill,) = await port.fetch_fills(SPOT, None)
     assert fill.symbol == SPOT and fill.qty == D("0.1")
     assert await port.fetch_fills(None, None) == []  # None means the linear perps

@@ -81,7 +81,13 @@ def test_stop_market_fires_when_the_mark_rises_through_it(venue: Venue, feed: Ma
     venue.place_order(perp("Sell", "0.5"))
     stop = venue.place_order(
         perp(
-            "Buy", "0.5", reduce_only=True, trigger_price="66000", trigger_direction=1, link_id="sl"
+            "Buy",
+            "0.5",
+            reduce_only=True,
+            trigger_price="66000",
+            trigger_direction=1,
+            link_id="sl",
+            trigger_by="MarkPrice",
         )
     )
     assert stop.status == "Untriggered" and stop.trigger_by == "MarkPrice"
@@ -170,9 +176,10 @@ def test_tickers_and_klines_never_look_past_now() -> None:
     feed = SyntheticFeed({"BTC": 60000, "ETH": 3000}, seed=3, origin=T0)
     venue = Venue(feed, T0 + timedelta(minutes=30))
     (ticker,) = venue.tickers("linear", "BTCUSDT")
-    assert ticker.bid < ticker.mark < ticker.ask
+    assert ticker.bid < ticker.last < ticker.ask  # quotes around the perp's own price
     assert ticker.next_funding == datetime(2024, 1, 1, 8, tzinfo=UTC)
-    assert ticker.funding_rate == feed.funding_rate("BTC", ticker.next_funding)
+    settled, coming = (feed.funding_rate("BTC", T0 + h * HOUR) for h in (-7, 1))
+    assert min(settled, coming) <= ticker.funding_rate <= max(settled, coming)
     bars = venue.klines("linear", "BTCUSDT", HOUR, limit=3)
     assert [b.ts for b in bars] == [T0 - 2 * HOUR, T0 - HOUR, T0]
     assert bars[-1].close == venue.market.last(venue.spec("linear", "BTCUSDT"))

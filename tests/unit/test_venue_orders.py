@@ -201,13 +201,14 @@ def test_insufficient_margin_and_spot_balance(venue: Venue) -> None:
 def test_spot_orders_move_wallet_coins(venue: Venue) -> None:
     usdt, btc = venue.account.wallet["USDT"], venue.account.wallet["BTC"]
     buy = venue.place_order(spot("Buy", "0.1"))
-    cost = buy.cum_value + buy.cum_fee
-    assert buy.avg_price == D("60012.00") and buy.cum_fee == buy.cum_value * D("0.001")
-    assert venue.account.wallet["BTC"] == btc + D("0.1")
-    assert venue.account.wallet["USDT"] == usdt - cost
-    sell = venue.place_order(spot("Sell", "0.1"))
+    # a buy pays its fee in the coin received (Bybit's spot fee currency rule): 0.1% of 0.1 BTC
+    assert buy.avg_price == D("60012.00") and buy.cum_fee == D("0.0001")
+    assert venue.account.wallet["BTC"] == btc + D("0.0999")
+    assert venue.account.wallet["USDT"] == usdt - buy.cum_value
+    sell = venue.place_order(spot("Sell", "0.0999"))
     assert venue.account.wallet["BTC"] == btc
-    assert venue.account.wallet["USDT"] == usdt - cost + sell.cum_value - sell.cum_fee
+    assert sell.cum_fee == (sell.cum_value * D("0.001")).quantize(D("0.00000001"))  # in USDT
+    assert venue.account.wallet["USDT"] == usdt - buy.cum_value + sell.cum_value - sell.cum_fee
 
 
 def test_spot_market_buy_defaults_to_quote_units(venue: Venue) -> None:
