@@ -17,8 +17,7 @@ ETH_PERP = "ETH/USDT:USDT"
 
 @pytest.fixture
 async def sc() -> AsyncIterator[SimClient]:
-    config = VenueConfig.for_bases(["BTC", "ETH"], funding_minutes={"ETH": 60})
-    async with sim_client(config=config) as client:
+    async with sim_client() as client:
         yield client
 
 
@@ -62,7 +61,13 @@ async def test_a_stop_without_trigger_by_fires_on_the_last_price(sc: SimClient) 
     assert not flat["contracts"]
 
 
-async def test_instruments_list_each_funding_interval(sc: SimClient) -> None:
+async def test_instruments_list_each_funding_interval() -> None:
+    config = VenueConfig.for_bases(["BTC", "ETH"], funding_minutes={"ETH": 60})
+    async with sim_client(config=config) as sc:
+        await _hourly_funding(sc)
+
+
+async def _hourly_funding(sc: SimClient) -> None:
     markets = await sc.ex.load_markets()
     assert markets[ETH_PERP]["info"]["fundingInterval"] == 60
     assert markets[PERP]["info"]["fundingInterval"] == 480
