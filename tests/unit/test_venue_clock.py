@@ -12,8 +12,8 @@ from bot.sim.errors import VenueError
 from bot.sim.feeds import SyntheticFeed
 from bot.sim.manual import ManualFeed
 from bot.sim.markets import VenueConfig
-from bot.sim.model import OrderRequest
 from bot.sim.venue import Venue
+from tests.fixtures.sim.venue_orders import perp
 
 T0 = datetime(2024, 1, 1, 7, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -28,13 +28,6 @@ def feed() -> ManualFeed:
 @pytest.fixture
 def venue(feed: ManualFeed) -> Venue:
     return Venue(feed, T0)
-
-
-def perp(side: str, qty: str, symbol: str = "BTCUSDT", **kw: object) -> OrderRequest:
-    kw.setdefault("order_type", "Market")
-    if isinstance(kw.get("trigger_price"), str):
-        kw["trigger_price"] = D(kw["trigger_price"])  # type: ignore[arg-type]
-    return OrderRequest("linear", symbol, side, qty=D(qty), **kw)  # type: ignore[arg-type]
 
 
 def test_clock_never_goes_back(venue: Venue) -> None:

@@ -11,25 +11,17 @@ import pytest
 
 from bot.sim.manual import ManualFeed
 from bot.sim.markets import VenueConfig
-from bot.sim.model import OrderRequest
 from bot.sim.synthetic import SyntheticFeed
 from bot.sim.venue import Venue
+from tests.fixtures.sim.venue_orders import perp
 
-T0 = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
-MIN = timedelta(minutes=1)
-HOUR = timedelta(hours=1)
+T0, MIN, HOUR = datetime(2024, 1, 1, 1, 0, tzinfo=UTC), timedelta(minutes=1), timedelta(hours=1)
 
 
 @pytest.fixture
 def feed() -> ManualFeed:
+    """BTC at 60000, ETH at 3000 since the day before T0, funding 0.0001 per 8 h."""
     return ManualFeed({"BTC": 60000, "ETH": 3000}, start=T0 - timedelta(days=1))
-
-
-def perp(side: str, qty: str, symbol: str = "BTCUSDT", **kw: object) -> OrderRequest:
-    kw.setdefault("order_type", "Market")
-    if isinstance(kw.get("trigger_price"), str):
-        kw["trigger_price"] = D(kw["trigger_price"])  # type: ignore[arg-type]
-    return OrderRequest("linear", symbol, side, qty=D(qty), **kw)  # type: ignore[arg-type]
 
 
 def test_a_perp_market_order_fills_at_the_perp_price_not_the_mark(feed: ManualFeed) -> None:
