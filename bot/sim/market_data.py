@@ -96,7 +96,7 @@ class MarketData:
         return bid, ask
 
     def market_fill_price(self, spec: MarketSpec, side: str) -> Decimal:
-        ref = self.last(spec) if self.config.fill_at_last else self.reference(spec)
+        ref = self.reference(spec)
         slip = ref * self.config.slippage_bps / BPS
         if side == "Buy":
             return on_tick(ref + slip, spec.tick, ROUND_CEILING)

@@ -127,11 +127,10 @@ class VenueConfig:
     perp_maker_fee: Decimal = Decimal("0.0002")
     spot_taker_fee: Decimal = Decimal("0.001")
     spot_maker_fee: Decimal = Decimal("0.001")
-    slippage_bps: Decimal = Decimal(2)  # market fills: mark (spot: last) +/- this; buys pay more
-    spread_bps: Decimal = Decimal(1)  # quoted bid/ask width around the same reference
-    # market fills around each market's own last trade instead of the perp's mark (backtests:
-    # a perp trades at its own price, which the mark only tracks)
-    fill_at_last: bool = False
+    slippage_bps: Decimal = Decimal(2)  # market fills: last price +/- this; buys pay more
+    spread_bps: Decimal = Decimal(1)  # quoted bid/ask width around the same last price
+    # accepted for older callers: every market now fills at its own last price (issue 7.10)
+    fill_at_last: bool = True
     default_leverage: Decimal = Decimal(10)
     maintenance_margin_rate: Decimal = Decimal("0.005")
     wallet: Mapping[str, Decimal] = field(default_factory=_default_wallet)
