@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from bot import control
+from bot import control, flatten
 from bot.review.listing import Filters, listing, parse_when
 from bot.store.repo import Store
 from bot.web.jsonable import jsonable
 from bot.web.period import period_report
-from bot.web.views import hedge_rows, status_view, value_series
+from bot.web.views import hedge_names, hedge_rows, status_view, value_series
 
 router = APIRouter(prefix="/api")
 
@@ -107,6 +107,10 @@ class Reason(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
+class HedgesReason(Reason):
+    hedges: list[str] = Field(default_factory=list, max_length=100)
+
+
 @router.post("/control/halt", summary="Stop all trading until resumed (needs the API token)")
 async def halt(request: Request, body: Reason | None = None) -> Any:
     reason = (body.reason if body else "") or "halted via the web API"
@@ -114,8 +118,40 @@ async def halt(request: Request, body: Reason | None = None) -> Any:
     return {"trading_state": "halted", "reason": reason, "before": before[0].value}
 
 
-@router.post("/control/resume", summary="Clear a halt (needs the API token)")
-async def resume(request: Request, body: Reason | None = None) -> Any:
+@router.post(
+    "/control/resume",
+    summary="Clear a halt, or with `hedges` re-hedge those flattened hedges (needs the API token)",
+)
+async def resume(request: Request, body: HedgesReason | None = None) -> Any:
+    store = _store(request)
+    if body and body.hedges:
+        still = await flatten.unflatten(store, await _known(store, body.hedges))
+        return {"hedging_again": sorted(body.hedges), "flattened": sorted(still)}
     reason = (body.reason if body else "") or "resumed via the web API"
-    before = await control.resume(_store(request), reason)
-    return {"trading_state": "active", "reason": reason, "before": before[0].value}
+    before = await control.resume(store, reason)
+    still = await flatten.flattened(store)
+    return {"trading_state": "active", "before": before[0].value, "flattened": sorted(still)}
+
+
+@router.post(
+    "/control/flatten",
+    summary="Close hedges' shorts (all when `hedges` is empty) and keep them flat until resumed; "
+    "the daemon acts at its next cycle (needs the API token)",
+)
+async def flatten_hedges(request: Request, body: HedgesReason | None = None) -> Any:
+    store = _store(request)
+    names = await _known(store, body.hedges if body else [])
+    reason = (body.reason if body else "") or "flattened via the web API"
+    now = await flatten.flatten(store, names, reason)
+    state, why = await store.trading_state()
+    return {"flattened": sorted(now), "trading_state": state.value, "reason": why}
+
+
+async def _known(store: Store, wanted: list[str]) -> list[str]:
+    """The named hedges, all configured ones when none is named; 422 for an unknown name."""
+    known = await hedge_names(store)
+    unknown = sorted(set(wanted) - known)
+    if unknown or not (wanted or known):
+        names = ", ".join(sorted(known)) or "none yet"
+        raise HTTPException(422, f"no hedge named {', '.join(unknown)} (known: {names})")
+    return sorted(set(wanted) or known)

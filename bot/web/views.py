@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import IntentPurpose, IntentStatus
+from bot.flatten import flattened
 from bot.review.queries import status_rows
 from bot.store.models import CycleRow
 from bot.store.records import StoredCycle
@@ -108,6 +109,12 @@ async def hedge_rows(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+async def hedge_names(store: Store) -> set[str]:
+    """Every configured hedge the last cycles named (the account figures list all of them)."""
+    _cycle, account = await latest_account(store)
+    return set(account.get("hedges", {})) | {h for h, _s in await store.last_targets()}
+
+
 async def status_view(store: Store) -> dict[str, Any]:
     sections = await status_rows(store)
     summary = sections["summary"][0]
@@ -119,6 +126,7 @@ async def status_view(store: Store) -> dict[str, Any]:
         "last_cycle": cycle_view(last[0] if last else None),
         "account": {**account, "cycle": acc_cycle.number if acc_cycle else None},
         "hedges": await hedge_rows(store),
+        "flattened": sorted(await flattened(store)),
         "recent_orders": sections["recent_orders"],
     }
 

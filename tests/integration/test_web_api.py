@@ -133,3 +133,45 @@ async def test_openapi_documents_every_endpoint(store):
     assert {"/api/report", "/api/values", "/api/control/halt", "/api/control/resume"} <= set(paths)
     params = {p["name"] for p in paths["/api/fills"]["get"]["parameters"]}
     assert params == {"since", "until", "symbol", "hedge", "limit"}
+
+
+async def test_flatten_records_the_request_the_daemon_acts_on(store):
+    from bot.flatten import flattened
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with client(store, TOKEN) as c:
+        assert (await c.post("/api/control/flatten", json={"hedges": ["btc"]})).status_code == 401
+        bad = await c.post("/api/control/flatten", json={"hedges": ["doge"]}, headers=auth)
+        assert bad.status_code == 422 and "known: btc, eth" in bad.json()["detail"]
+        r = await c.post("/api/control/flatten", json={"hedges": ["btc"]}, headers=auth)
+        assert r.status_code == 200 and r.json()["flattened"] == ["btc"]
+        assert await flattened(store) == {"btc"}
+        assert (await c.get("/api/status", headers=auth)).json()["flattened"] == ["btc"]
+        everything = await c.post("/api/control/flatten", headers=auth)
+        assert everything.json()["flattened"] == ["btc", "eth"]
+        back = await c.post("/api/control/resume", json={"hedges": ["eth"]}, headers=auth)
+        assert back.json() == {"hedging_again": ["eth"], "flattened": ["btc"]}
+        kinds = [e["kind"] for e in (await c.get("/api/events", headers=auth)).json()]
+    assert kinds[:3] == ["unflattened", "flattened", "flattened"]
+    assert await flattened(store) == {"btc"}
+
+
+async def test_a_flatten_sent_through_the_api_closes_the_short_at_the_next_cycles(tmp_path):
+    from tests.integration.paper import make_paper, perp_size
+
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
+    try:
+        for _ in range(2):
+            await paper.cycle()
+        assert perp_size(await paper.port.fetch_positions(), "BTC/USDT:USDT") == D(-2)
+        async with client(paper.store, TOKEN) as c:
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            r = await c.post("/api/control/flatten", json={"hedges": ["btc"]}, headers=auth)
+            assert r.status_code == 200
+        for _ in range(2):
+            await paper.cycle()
+        positions = await paper.port.fetch_positions()
+        assert perp_size(positions, "BTC/USDT:USDT") == 0
+        assert perp_size(positions, "ETH/USDT:USDT") == D(-30)
+    finally:
+        await paper.close()

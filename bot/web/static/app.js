@@ -55,6 +55,8 @@ function renderState(status) {
   state.dataset.state = status.trading_state;
   state.textContent = status.trading_state;
   document.getElementById("reason").textContent = status.reason || "";
+  const flat = status.flattened || [];
+  document.getElementById("flattened").textContent = flat.length ? "flattened: " + flat.join(", ") : "";
   const c = status.last_cycle;
   document.getElementById("cycle").textContent = c
     ? `cycle ${c.number} · ${c.outcome} · ${c.started_at.replace("T", " ").slice(0, 19)} UTC`
