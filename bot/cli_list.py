@@ -7,12 +7,11 @@ exactly as stored (Decimal text, never a float), times in UTC.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import click
 
-from bot.review.listing import Filters, listing, parse_when
+from bot.review.listing import Filters, bot_now, listing, parse_when
 from bot.review.render import FORMATS, render
 
 HELP = {
@@ -24,18 +23,23 @@ HELP = {
 }
 
 
-def _when(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_when(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
+def _when(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a malformed time at once; ages are resolved later against the bot's clock."""
+    if value is not None:
+        try:
+            parse_when(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param=param) from None
+    return value
 
 
 def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--since", callback=_when, help="From this UTC time (2024-05-01, 2h, 7d)."),
+        click.option(
+            "--since",
+            callback=_when,
+            help="From this UTC time (2024-05-01) or age (2h, 7d: before the newest cycle).",
+        ),
         click.option("--until", callback=_when, help="Before this UTC time (same forms)."),
         click.option("--symbol", default=None, help="Only this symbol, e.g. BTC/USDT:USDT."),
         click.option("--hedge", default=None, help="Only this hedge (by name)."),
@@ -59,15 +63,25 @@ def make_command(name: str) -> click.Command:
     @_options
     @handles_errors
     def command(
-        since: datetime | None,
-        until: datetime | None,
+        since: str | None,
+        until: str | None,
         symbol: str | None,
         hedge: str | None,
         limit: int,
         fmt: str,
     ) -> None:
-        f = Filters(since, until, symbol, hedge, limit or None)
-        rows = _with_store(lambda store: listing(store, name, f))
+        async def rows_of(store: Any) -> list[dict[str, Any]]:
+            now = await bot_now(store)
+            f = Filters(
+                parse_when(since, now) if since else None,
+                parse_when(until, now) if until else None,
+                symbol,
+                hedge,
+                limit or None,
+            )
+            return await listing(store, name, f)
+
+        rows = _with_store(rows_of)
         click.echo(render(rows, fmt))
 
     return click.command(name, help=HELP[name])(command)

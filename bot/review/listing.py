@@ -11,10 +11,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import EventRow, FillRow, FundingRow, IntentRow, RejectionRow, TargetRow
+from bot.store.models import (
+    CycleRow,
+    EventRow,
+    FillRow,
+    FundingRow,
+    IntentRow,
+    RejectionRow,
+    TargetRow,
+)
 from bot.store.repo import Store
 
 _AGO = re.compile(r"^(\d+)([smhdw])$")
@@ -183,6 +191,17 @@ LISTINGS: dict[str, Listing] = {
     "funding": funding,
     "rejections": rejections,
 }
+
+
+async def bot_now(store: Store) -> datetime:
+    """The bot's clock as recorded: the newest cycle's time (the venue's, which a replaying
+    simulator may set in the past), or the wall clock before any cycle. Ages such as `2h` count
+    back from it: "the last two hours the bot saw", the same on every venue."""
+    async with AsyncSession(store.engine) as session:
+        newest = await session.scalar(select(func.max(CycleRow.started_at)))
+    if newest is None:
+        return datetime.now(UTC)
+    return newest.replace(tzinfo=UTC) if newest.tzinfo is None else newest
 
 
 async def listing(store: Store, name: str, f: Filters) -> list[dict[str, Any]]:

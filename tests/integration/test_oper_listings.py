@@ -148,3 +148,9 @@ def test_read_commands_never_create_a_database(
     assert f"no database at {where}" in result.output and "HEDGEBOT_DATABASE_URL" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not where.parent.exists()
+
+
+def test_ages_count_back_on_the_bots_clock(seeded: str) -> None:
+    # the seeded cycles ran in 2024 (a replaying venue's time): "30m" is before the newest cycle
+    rows = json.loads(_cli("fills", "--since", "30m", "--format", "json"))
+    assert [r["trade_id"] for r in rows] == ["e2"]
