@@ -58,10 +58,13 @@ async def test_dashboard_shows_what_the_api_says(tmp_path):
         for field in ("hedge", "symbol", "spot", "perp", "target", "stop_trigger", "reason"):
             assert row[field]["value"] == hedge[field] == row[field]["text"]
         for field in ("ratio", "deviation", "liquidation_distance", "funding_received"):
-            assert row[field]["value"] == hedge[field]
+            assert row[field]["value"] == (hedge[field] or "")
         assert _pct(row["deviation"]["text"]) == pytest.approx(float(hedge["deviation"]))
-        dist = _pct(row["liquidation_distance"]["text"])
-        assert dist == pytest.approx(float(hedge["liquidation_distance"]), abs=1e-4)
+        if hedge["liquidation_distance"] is None:
+            assert row["liquidation_distance"]["text"] == "–"
+        else:
+            dist = _pct(row["liquidation_distance"]["text"])
+            assert dist == pytest.approx(float(hedge["liquidation_distance"]), abs=1e-4)
         funding = float(row["funding_received"]["text"].replace(",", ""))
         assert funding == pytest.approx(float(hedge["funding_received"]), abs=0.005)
     assert chart["points"] == len(values) == 8
