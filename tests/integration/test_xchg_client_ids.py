@@ -20,6 +20,7 @@ from bot.domain import (
     Side,
 )
 from bot.errors import OrderRejected
+from bot.execution import send_intents
 from bot.planner import MAX_CLIENT_ID, client_order_id, start_tag
 from bot.settings import RuntimeSettings, parse_config
 from tests.integration.xchg_rig import BTC_CONFIG, Rig, hedged, http_bot
@@ -120,3 +121,19 @@ async def test_an_order_found_under_our_id_counts_only_if_it_is_ours(tmp_path):
             await port.create_order(
                 OrderIntent("hb-reused-0", "btc", 2, "BTC/USDT:USDT", Side.BUY, D("0.2"))
             )
+
+
+async def test_a_matching_order_older_than_the_intent_is_not_taken_for_it(tmp_path):
+    """Same side, quantity and kind, but created an hour before the intent was written: another
+    order under a reused id, refused rather than taken for the new one."""
+    async with http_bot(tmp_path) as rig:
+        await rig.advance(timedelta(minutes=1))
+        old = OrderIntent("hb-reused-h0", "btc", 1, "BTC/USDT:USDT", Side.SELL, D("0.5"))
+        await rig.app.store.add_intents([old])
+        sent = await send_intents(rig.app.port, rig.app.store, [old], 1, rig.venue.now)
+        assert sent.sent == ["hb-reused-h0"]
+        await rig.advance(timedelta(hours=1))
+        again = OrderIntent("hb-reused-h0", "btc", 9, "BTC/USDT:USDT", Side.SELL, D("0.5"))
+        result = await send_intents(rig.app.port, rig.app.store, [again], 9, rig.venue.now)
+        assert not result.sent and "older order" in result.rejected[0].reason
+        assert rig.venue.account.positions["BTCUSDT"].size == D("-0.5")  # one order, not two
