@@ -325,11 +325,17 @@ async def test_cross_hedge_under_the_correlation_floor_holds_and_records_an_even
         f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", venue=venue, config=cfg, transport=transport
     )
     try:
-        paper.engine.previous[("eth-x", BTC)] = HedgeTarget("eth-x", BTC, D("-1.2"), "earlier")
-        outcome = await paper.cycle()
-        assert outcome.summary["targets"] == {"eth-x:BTC/USDT:USDT": "-1.2"}
+        earlier = HedgeTarget("eth-x", BTC, D("-1.2"), "earlier", ratio=D("0.8"))
+        paper.engine.previous[("eth-x", BTC)] = earlier
+        await paper.cycle()
+        # the ratio is held and re-sized with the holding (30 ETH), not the size
+        now = paper.engine.previous[("eth-x", BTC)]
+        assert now.ratio == D("0.8") and now.details["held"] == "low_correlation"
+        tickers = await paper.port.fetch_tickers(["ETH/USDT", BTC])
+        expected = D("-0.8") * 30 * tickers["ETH/USDT"].price / tickers[BTC].price
+        assert abs(now.size - expected) < D("1e-6")
         held = await paper.store.events(kind="target_held")
-        assert held and "held previous target: corr=" in held[0].message
+        assert held and "held previous ratio 0.8: corr=" in held[0].message
     finally:
         await paper.close()
 
