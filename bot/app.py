@@ -110,8 +110,14 @@ async def build_port(
 
 def paper_sim_options(config: FileConfig) -> dict[str, Any]:
     paper = config.paper
+    # every coin the hedges name gets its markets (a zero balance lists them), so each README
+    # example runs on the embedded venue; the configured wallet wins
+    coins = {h.spot_asset for h in config.hedges if h.spot_asset}
+    coins |= {h.perp.split("/")[0] for h in config.hedges if h.perp}
+    for h in config.hedges:
+        coins |= {str(c).split("/")[0] for k in ("assets", "perps") for c in h.params.get(k, ())}
     return {
-        "wallet": dict(paper.wallet),
+        "wallet": {**{c: 0 for c in sorted(coins)}, **dict(paper.wallet)},
         "seed": paper.seed,
         "speed": paper.speed,
         "data_dir": paper.data_dir,

@@ -37,7 +37,13 @@ from bot.sim.venue import Venue
 
 DEFAULT_API_KEY = "hedgebot-sim-key"
 DEFAULT_API_SECRET = "hedgebot-sim-secret"
-DEFAULT_PRICES: Mapping[str, int] = {"BTC": 60000, "ETH": 3000, "SOL": 150}
+DEFAULT_PRICES: Mapping[str, int] = {
+    "BTC": 60000,
+    "ETH": 3000,
+    "SOL": 150,
+    "AVAX": 35,  # AVAX and LINK: the README's portfolio example
+    "LINK": 15,
+}
 STABLECOINS = frozenset({"USDT", "USDC", "USD"})
 REPLAY_WARMUP = timedelta(days=30)  # history the bot can read before the replay's "now"
 CLOCK_TICK_SECONDS = 0.2
