@@ -16,15 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from bot.backtest.run import BacktestResult, parse_day, run_backtest
-from bot.logging import configure_logging
-from bot.settings import parse_config
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's code, not an installed one
+
+from bot.backtest.run import BacktestResult, parse_day, run_backtest  # noqa: E402
+from bot.logging import configure_logging  # noqa: E402
+from bot.settings import parse_config  # noqa: E402
 
 HOUR = timedelta(hours=1)
 WALLET = "[paper]\nwallet = { USDT = 200000, BTC = 1, ETH = 10 }\n"
