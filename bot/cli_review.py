@@ -7,22 +7,28 @@ commands, so importing this module first creates no cycle.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.review.listing import parse_when
+from bot.cli_list import _when  # the listings' --since/--until parser
 
 
-def _when(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_when(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
+def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
+    """``bot.cli.handles_errors`` (one line, documented exit code), looked up when the command
+    runs: ``bot.cli`` imports this module at its end."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from bot.cli import handles_errors
+
+        handles_errors(fn)(*args, **kwargs)
+
+    return wrapper
 
 
 EMPTY = (
@@ -41,23 +47,12 @@ EMPTY = (
     help="Write report.json, PNG charts and report.html into DIR.",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@_guarded
 def report(
     since: datetime | None, until: datetime | None, hedge: str | None, out: Path | None, fmt: str
 ) -> None:
     """PnL attribution, hedge effectiveness, drawdowns and costs, from the database alone."""
-    from bot.cli import _with_store, handles_errors
-
-    handles_errors(_report)(since, until, hedge, out, fmt, _with_store)
-
-
-def _report(
-    since: datetime | None,
-    until: datetime | None,
-    hedge: str | None,
-    out: Path | None,
-    fmt: str,
-    with_store: Any,
-) -> None:
+    from bot.cli import _with_store as with_store
     from bot.review import report as rep
     from bot.review.render import render
 
@@ -103,7 +98,7 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date
 )
 @click.option(
     "--config",
-    "config",
+    "config_path",
     required=True,
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="TOML file: hedges, limits and the [paper] wallet the run starts from.",
@@ -124,23 +119,8 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--db", "db_url", default=None, help="Keep the run's database at this URL.")
+@_guarded
 def backtest(
-    data_dir: Path,
-    config: Path,
-    start: datetime | None,
-    end: datetime | None,
-    out: Path | None,
-    compare: str | None,
-    fmt: str,
-    db_url: str | None,
-) -> None:
-    """Replay history through the live engine (strategies, planner, guards, stops) and report."""
-    from bot.cli import handles_errors
-
-    handles_errors(_backtest)(data_dir, config, start, end, out, compare, fmt, db_url)
-
-
-def _backtest(
     data_dir: Path,
     config_path: Path,
     start: datetime | None,
@@ -150,6 +130,7 @@ def _backtest(
     fmt: str,
     db_url: str | None,
 ) -> None:
+    """Replay history through the live engine (strategies, planner, guards, stops) and report."""
     import asyncio
 
     from bot.backtest import output
@@ -232,23 +213,11 @@ def history() -> None:
     "--out", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder."
 )
 @click.option("--url", default=None, help="Another base URL (e.g. the simulator's).")
+@_guarded
 def history_fetch(
-    exchange: str,
-    symbols: str,
-    start: datetime,
-    end: datetime | None,
-    out: Path,
-    url: str | None,
-) -> None:
-    """Download hourly spot, perp and mark bars and funding into DIR (resumes existing files)."""
-    from bot.cli import handles_errors
-
-    handles_errors(_history_fetch)(exchange, symbols, start, end, out, url)
-
-
-def _history_fetch(
     exchange: str, symbols: str, start: datetime, end: datetime | None, out: Path, url: str | None
 ) -> None:
+    """Download hourly spot, perp and mark bars and funding into DIR (resumes existing files)."""
     import asyncio
     from datetime import UTC
 
