@@ -1,6 +1,7 @@
 """Property tests (hypothesis) for the situations a hedge meets in real markets, for every built-in
-strategy: negative balances, two strategies sharing a history key, ratios above the caps, and a
-price path with a crash and a rebound (with a sale of the holding on the way)."""
+strategy: negative balances, two strategies sharing a history key, ratios above the caps (the
+parameters' own and the risk guard's over-hedge cap), and a price path with a crash and a rebound
+(with a sale of the holding on the way)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.caps import cap_overhedge
 from bot.domain import (
     Balance,
     Bar,
     FundingRate,
     HedgeSpec,
     HedgeTarget,
+    MarketInfo,
+    MarketKind,
     Snapshot,
     Ticker,
     frozen_map,
 )
 from bot.domain import history_key as hkey
 from bot.history import HistoryCache
+from bot.planner import aggregate
+from bot.universe import hedged_spot_value, spot_assets
 from strategies import get_strategy
 from strategies.base import Strategy
 from tests.unit.test_strategies_properties import (
@@ -337,3 +343,51 @@ def test_a_crash_and_rebound_keeps_every_hedge_sane(case: str, path: dict[str, A
             if crash >= 0.2:
                 assert targets[0].details["regime"] == "defensive", targets[0].reason
                 assert targets[0].ratio == hi
+
+
+MARKETS = {
+    s: MarketInfo(
+        s,
+        s.replace("/", "").split(":")[0],
+        s.split("/")[0],
+        "USDT",
+        MarketKind.PERP if ":" in s else MarketKind.SPOT,
+        Decimal("0.001"),
+        Decimal("0.001"),
+        Decimal(0),
+        Decimal("0.01"),
+    )
+    for s in LEVELS
+}
+
+
+@pytest.mark.parametrize("name", list(RATIO_PARAMS))
+@FAST
+@given(data=st.data())
+def test_ratios_above_the_over_hedge_cap_are_trimmed_not_refused(
+    name: str, data: st.DataObject
+) -> None:
+    """A strategy may ask for more than ``max_overhedge`` (direct at 1.2, a beta of 3): the risk
+    cap scales the shorts down to the cap, and never to nothing while there is spot to hedge."""
+    asset, perp, params = CASES[name]
+    upper = {k: cap for k, cap in RATIO_PARAMS[name].items() if not k.startswith("min")}
+    wanted = {
+        k: str(data.draw(st.decimals(min_value=1, max_value=cap, places=2)))
+        for k, cap in upper.items()
+    }
+    strategy = get_strategy(name).from_spec(
+        HedgeSpec(f"h-{name}", asset, perp, name, frozen_map({**params, **wanted}))
+    )
+    snapshot = replace(data.draw(snapshots()), markets=frozen_map(MARKETS))
+    targets = strategy.targets(snapshot, {})
+    max_overhedge = data.draw(st.sampled_from([Decimal(1), Decimal("1.05"), Decimal("1.2")]))
+    spot_value = hedged_spot_value(snapshot, spot_assets([strategy]), "USDT")
+    capped, _, _ = cap_overhedge(aggregate(targets), snapshot, max_overhedge, spot_value)
+    short = {s: -t.size * (snapshot.price(s) or ZERO) for s, t in capped.items() if t.size < 0}
+    assert sum(short.values(), ZERO) <= max_overhedge * spot_value + Decimal("1e-6")
+    asked = {t.perp_symbol: -t.size * (snapshot.price(t.perp_symbol) or ZERO) for t in targets}
+    for symbol, notional in asked.items():
+        step = MARKETS[symbol].amount_step * (snapshot.price(symbol) or ZERO)
+        room = max_overhedge * spot_value * notional / max(sum(asked.values(), ZERO), Decimal(1))
+        if notional > 0 and room > 2 * step:
+            assert short.get(symbol, ZERO) > 0, f"{symbol} refused instead of trimmed"
