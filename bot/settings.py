@@ -195,12 +195,12 @@ def _strategy_problems(cfg: FileConfig) -> list[str]:
     for i, hedge in enumerate(cfg.hedges):
         spot_users.setdefault(hedge.spot_asset, []).append(i)
     for i, hedge in enumerate(cfg.hedges):
-        # basis trades the whole spot balance of its asset: sharing it sells another hedge's coins
+        # another hedge of a basis asset would hedge the carry's spot a second time
         if hedge.strategy == "basis" and len(spot_users.get(hedge.spot_asset, [])) > 1:
             others = [f"hedges[{j}]" for j in spot_users[hedge.spot_asset] if j != i]
             problems.append(
-                f"hedges[{i}].spot_asset: basis trades all {hedge.spot_asset} it holds; "
-                f"{', '.join(others)} uses {hedge.spot_asset} too"
+                f"hedges[{i}].spot_asset: basis trades all {hedge.spot_asset} it buys; "
+                f"{', '.join(others)} uses {hedge.spot_asset} too and would hedge it twice"
             )
         cls = reg.get(hedge.strategy)
         if cls is None:
