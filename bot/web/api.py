@@ -12,7 +12,6 @@ from bot import control, flatten
 from bot.review.listing import Filters, listing, parse_when
 from bot.store.repo import Store
 from bot.web.jsonable import jsonable
-from bot.web.period import period_report
 from bot.web.views import hedge_names, hedge_rows, status_view, value_series
 
 router = APIRouter(prefix="/api")
@@ -93,14 +92,21 @@ async def values(
     return jsonable(series)
 
 
-@router.get("/report", summary="Fills, fees, funding, value change and effectiveness for a period")
+@router.get(
+    "/report",
+    summary="`hedgebot report` for a period: PnL parts, funding, fees, effectiveness, drawdowns",
+)
 async def report(
     request: Request, since: When = None, until: When = None, hedge: str | None = None
 ) -> Any:
-    result = await period_report(
-        _store(request), _when(since, "since"), _when(until, "until"), hedge or None
+    from bot.review import report as rep
+
+    att = await rep.load(
+        _store(request), since=_when(since, "since"), until=_when(until, "until"), hedge=hedge
     )
-    return jsonable(result)
+    if att is None:
+        raise HTTPException(404, "no mark-to-market snapshots in this period: nothing to report")
+    return rep.to_json(rep.build(att))
 
 
 class Reason(BaseModel):

@@ -72,6 +72,10 @@ def _fraction(num: Decimal | None, den: Decimal | None) -> Decimal | None:
 
 async def hedge_rows(store: Store) -> list[dict[str, Any]]:
     targets = await store.last_targets()
+    # `hedgebot status` explains, per hedge, why no order went out: show the same words
+    why = {
+        (r["hedge"], r["symbol"]): r.get("why_no_order", "") for r in await _status_hedges(store)
+    }
     _cycle, account = await latest_account(store)
     funding = await funding_by_symbol(store)
     stops = await stop_triggers(store)
@@ -103,10 +107,15 @@ async def hedge_rows(store: Store) -> list[dict[str, Any]]:
                 "liquidation_distance": dec(perp.get("liquidation_distance")),
                 "funding_received": funding.get(symbol, ZERO),
                 "reason": t.reason,
+                "why_no_order": why.get((hedge, symbol), ""),
                 "cycle": t.cycle,
             }
         )
     return rows
+
+
+async def _status_hedges(store: Store) -> list[dict[str, Any]]:
+    return (await status_rows(store))["hedges"]
 
 
 async def hedge_names(store: Store) -> set[str]:

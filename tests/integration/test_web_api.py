@@ -34,6 +34,7 @@ async def test_status_has_state_last_cycle_account_and_hedges(store):
         btc["perp"] == "-2.000" and D(btc["target"]) == D(-2) and btc["reason"].startswith("direct")
     )
     assert D(btc["spot"]) == D(2) and D(btc["ratio"]) == 1 and D(btc["deviation"]) == 0
+    assert btc["why_no_order"] == ""  # on target: nothing to explain
 
 
 async def test_hedges_match_the_stored_stops_funding_and_positions(store):
@@ -95,17 +96,21 @@ async def test_values_start_equal_and_the_hedge_holds_its_value(store):
     assert len(thinned) <= 4 and thinned[-1] == values[-1]
 
 
-async def test_report_for_a_period_adds_up(store):
+async def test_report_for_a_period_is_hedgebot_report(store):
+    from bot.review import report as rep
+
     async with client(store) as c:
         report = (await c.get("/api/report")).json()
         later = (await c.get("/api/report", params={"since": "2024-03-01T09:00"})).json()
+        btc = (await c.get("/api/report", params={"hedge": "btc"})).json()
+        empty = await c.get("/api/report", params={"since": "2030-01-01"})
         funding = (await c.get("/api/funding", params={"limit": 0})).json()
-    total = report["total"]
-    assert D(total["funding_received"]) == sum(D(f["amount"]) for f in funding)
-    assert total["fills"] == 2 and report["hedges"]["btc"]["sold"] == "2.000"
-    assert D(total["hedged_change"]) == D(total["hedged_end"]) - D(total["hedged_start"])
-    assert total["effectiveness"] > 0.9
-    assert later["total"]["fills"] == 0 and later["period"]["from"].startswith("2024-03-01T09:00")
+    assert report == rep.to_json(rep.build(await rep.load(store)))  # the CLI's report, as JSON
+    assert set(report["hedges"]) == {"btc", "eth"} and report["total"]["effectiveness"] > 0.9
+    assert D(report["total"]["funding"]) == sum(D(f["amount"]) for f in funding)
+    assert later["period"]["from"] > report["period"]["from"]
+    assert set(btc["hedges"]) == {"btc"}
+    assert empty.status_code == 404 and "nothing to report" in empty.json()["detail"]
 
 
 async def test_control_needs_the_token_and_persists_the_state(store):

@@ -55,8 +55,10 @@ async def test_dashboard_shows_what_the_api_says(tmp_path):
                 )
     assert len(rows) == len(status["hedges"]) == 2
     for row, hedge in zip(rows, status["hedges"], strict=True):
-        for field in ("hedge", "symbol", "spot", "perp", "target", "stop_trigger", "reason"):
+        raw = ("hedge", "symbol", "spot", "perp", "target", "stop_trigger", "reason")
+        for field in raw:
             assert row[field]["value"] == hedge[field] == row[field]["text"]
+        assert row["why_no_order"]["value"] == hedge["why_no_order"]
         for field in ("ratio", "deviation", "liquidation_distance", "funding_received"):
             assert row[field]["value"] == (hedge[field] or "")
         assert _pct(row["deviation"]["text"]) == pytest.approx(float(hedge["deviation"]))

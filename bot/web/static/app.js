@@ -27,7 +27,7 @@ function raw(x) { return x === null || x === undefined ? "–" : String(x); }
 const COLUMNS = [
   ["hedge", raw], ["symbol", raw], ["spot", raw], ["perp", raw], ["ratio", (x) => fixed(x, 3)],
   ["target", raw], ["deviation", pct], ["stop_trigger", raw], ["liquidation_distance", pct],
-  ["funding_received", money], ["reason", raw],
+  ["funding_received", money], ["reason", raw], ["why_no_order", raw],
 ];
 
 function cell(row, field, show) {
