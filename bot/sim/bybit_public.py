@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from bot.sim import bybit_wire as wire
@@ -108,6 +109,23 @@ def funding_history(venue: Venue, p: Params) -> dict[str, Any]:
     }
 
 
+def collateral_tiers(venue: Venue, p: Params) -> dict[str, Any]:
+    """GET /v5/spot-margin-trade/collateral: the tiered collateral value ratios in force."""
+    wanted = p.get("currency")
+    rows = []
+    for coin, tiers in sorted(venue.config.collateral.items()):
+        if wanted not in (None, coin):
+            continue
+        low, ratios = Decimal(0), []
+        for high, ratio in tiers:
+            ratios.append(
+                {"minQty": wire.num(low), "maxQty": wire.num(high), "collateralRatio": str(ratio)}
+            )
+            low = high if high is not None else low
+        rows.append({"currency": coin, "collateralRatioList": ratios})
+    return {"list": rows}
+
+
 ROUTES = {
     "/v5/market/instruments-info": instruments,
     "/v5/market/tickers": tickers,
@@ -115,4 +133,5 @@ ROUTES = {
     "/v5/market/mark-price-kline": mark_kline,
     "/v5/market/index-price-kline": index_kline,
     "/v5/market/funding/history": funding_history,
+    "/v5/spot-margin-trade/collateral": collateral_tiers,
 }

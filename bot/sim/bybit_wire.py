@@ -110,8 +110,10 @@ def ticker(row: TickerRow) -> Row:
                 "prevPrice1h": num(row.last),
                 "openInterest": "0",
                 "openInterestValue": "0",
-                "fundingRate": num(row.funding_rate),
+                "fundingRate": num(row.funding_rate),  # a forecast (market_data.py)
                 "nextFundingTime": ms(row.next_funding),
+                "fundingIntervalHour": str(row.spec.funding_minutes // 60),
+                "fundingCap": "0.005",
                 "predictedDeliveryPrice": "",
                 "basisRate": "",
                 "deliveryFeeRate": "",

@@ -96,3 +96,18 @@ async def test_order_history_answers_seven_days_and_cancelled_orders_one(sc: Sim
     since = sc.sim.venue.now - timedelta(days=8)
     old = await sc.ex.fetch_canceled_and_closed_orders(PERP, int(since.timestamp() * 1000))
     assert [r["clientOrderId"] for r in old] == ["filled"]  # a window that covers it
+
+
+async def test_collateral_tiers_are_published_as_bybit_does(sc: SimClient) -> None:
+    # GET /v5/spot-margin-trade/collateral (public): tiers in coin quantity, "" = no upper bound
+    answer = await sc.ex.public_get_v5_spot_margin_trade_collateral({"currency": "BTC"})
+    (btc,) = answer["result"]["list"]
+    assert btc["currency"] == "BTC"
+    assert btc["collateralRatioList"][0] == {
+        "minQty": "0",
+        "maxQty": "1000",
+        "collateralRatio": "0.95",
+    }
+    assert btc["collateralRatioList"][-1]["maxQty"] == ""
+    ticker = await sc.ex.fetch_ticker(PERP)
+    assert ticker["info"]["fundingIntervalHour"] == "8"
