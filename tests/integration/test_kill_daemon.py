@@ -34,6 +34,7 @@ from typing import Any
 from bot.domain import IntentPurpose
 from bot.sim.control_client import SimControl
 from bot.store import Store
+from tests.integration.paper import DEMO
 
 SEED = 9
 KILLS = 20
@@ -49,20 +50,7 @@ VENUE_STATUS = {  # Bybit's order status -> the intent status it must end as
     "Rejected": "rejected",
 }
 PHASES = ("hedgebot started", "order sent", "order sent", "cycle done")  # weighted
-CONFIG = """
-[planner]
-cooldown_seconds = 0
-[risk]
-max_orders_per_minute = 1000
-[[hedges]]
-name = "btc"
-spot_asset = "BTC"
-perp = "BTC/USDT:USDT"
-[[hedges]]
-name = "eth"
-spot_asset = "ETH"
-perp = "ETH/USDT:USDT"
-"""
+CONFIG = DEMO + "[risk]\nmax_orders_per_minute = 1000\n"  # BTC and ETH hedged 1:1
 
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
@@ -151,7 +139,7 @@ def _hedgebot(argv: list[str], env: dict[str, str], cwd: str, log: str) -> None:
 # Each life forks from a server that imported the bot once: a fresh interpreter costs ~2-3 s of
 # imports per life on a loaded machine (45 lives in all), which would triple the test's runtime.
 _LAUNCHER = multiprocessing.get_context("forkserver")
-_LAUNCHER.set_forkserver_preload(["bot.cli", "bot.app", "bot.engine", "ccxt.async_support"])
+_LAUNCHER.set_forkserver_preload(["bot.cli", "bot.app", "ccxt.async_support", __name__])
 
 
 class Daemon:
