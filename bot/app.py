@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -68,7 +69,10 @@ async def open_store(runtime: RuntimeSettings, clock: Callable[[], datetime] = w
 
 
 async def build_port(
-    runtime: RuntimeSettings, config: FileConfig, closers: list[Callable[[], Any]]
+    runtime: RuntimeSettings,
+    config: FileConfig,
+    closers: list[Callable[[], Any]],
+    paper_state: Path | None = None,
 ) -> tuple[ExchangePort, Callable[[], datetime]]:
     """The venue and the clock that goes with it. Paper mode without a venue URL starts the
     simulator inside this process, on a free loopback port, and talks to it through ccxt."""
@@ -78,10 +82,17 @@ async def build_port(
     clock: Callable[[], datetime] = wall_clock
     url = runtime.venue_url
     if runtime.mode == "paper" and url is None:
+        from bot.sim import persist
         from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, start_simulator
 
-        sim = await start_simulator(**paper_sim_options(config))
+        resumed = persist.load(paper_state) if paper_state else None  # the same account again
+        sim = await start_simulator(venue=resumed, **paper_sim_options(config))
         closers.append(sim.stop)
+        if paper_state is not None:
+            keeper = persist.Keeper(sim.venue, paper_state)
+            keeper.start()
+            closers.append(keeper.close)  # runs before sim.stop: the last state is saved
+            log.info("paper venue state", path=str(paper_state), resumed=resumed is not None)
         url = sim.url
         key, secret = SecretStr(DEFAULT_API_KEY), SecretStr(DEFAULT_API_SECRET)
         venue = sim.venue
@@ -130,6 +141,7 @@ async def build_app(
     *,
     port: ExchangePort | None = None,
     clock: Callable[[], datetime] | None = None,
+    paper_state: Path | None = None,
 ) -> App:
     closers: list[Callable[[], Any]] = []
     # the store stamps rows with the engine's clock (the venue's time in paper mode), so cooldowns
@@ -139,7 +151,7 @@ async def build_app(
     closers.append(store.close)
     try:
         if port is None:
-            port, venue_clock = await build_port(runtime, config, closers)
+            port, venue_clock = await build_port(runtime, config, closers, paper_state)
             clock = clock or venue_clock
             clock_box[0] = clock
         kill_file = runtime.kill_switch_file

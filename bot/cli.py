@@ -169,6 +169,7 @@ async def _daemon(
     web: Any = None,
 ) -> None:
     from bot.app import build_app
+    from bot.cli_paper import paper_state_file
     from bot.runner import Shutdown
     from bot.store.lock import instance_lock
     from bot.store.migrate import probe
@@ -179,7 +180,9 @@ async def _daemon(
         async with instance_lock(runtime.database_url):
             await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
             async with beside_daemon(web, runtime.database_url):  # `run --serve`
-                app = await shutdown.start(build_app(runtime, file_config))
+                embedded = runtime.mode == "paper" and runtime.venue_url is None
+                state = paper_state_file(runtime.database_url) if embedded else None
+                app = await shutdown.start(build_app(runtime, file_config, paper_state=state))
                 if app is not None:
                     await _serve(
                         app, runtime, file_config, max_cycles, interval, log, shutdown.stop
@@ -418,6 +421,7 @@ def strategies_cmd(fmt: str) -> None:
 
 from bot.cli_flatten import flatten  # noqa: E402
 from bot.cli_list import register as register_listings  # noqa: E402
+from bot.cli_paper import paper  # noqa: E402
 from bot.cli_review import register as register_review  # noqa: E402
 from bot.cli_sim import guard as guard_sim  # noqa: E402
 from bot.sim_cli import sim  # noqa: E402 - registers `hedgebot sim`
@@ -426,6 +430,7 @@ main.add_command(guard_sim(sim))
 main.add_command(serve_command)
 register_listings(main)
 main.add_command(flatten)
+main.add_command(paper)
 register_review(main)
 
 if __name__ == "__main__":
