@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -106,7 +107,8 @@ async def report(
     )
     if att is None:
         raise HTTPException(404, "no mark-to-market snapshots in this period: nothing to report")
-    return rep.to_json(rep.build(att))
+    # numpy work: off the event loop, so a report never delays the daemon's cycle beside it
+    return await asyncio.to_thread(lambda: rep.to_json(rep.build(att)))
 
 
 class Reason(BaseModel):

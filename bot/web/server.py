@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 from collections.abc import AsyncIterator, Generator
 
@@ -43,14 +44,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class _QuietServer(uvicorn.Server):
-    """Leaves the signals to the daemon's loop (it stops the server itself)."""
+    """Leaves the signals to our loop's handlers, which stop the server by ``should_exit``."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
 
 
-def _server(store: Store, options: WebOptions, *, embedded: bool) -> uvicorn.Server:
+def _server(store: Store, options: WebOptions) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(store, token=options.token),
         lifespan="off",
@@ -58,7 +59,7 @@ def _server(store: Store, options: WebOptions, *, embedded: bool) -> uvicorn.Ser
         log_level="warning",
         server_header=False,
     )
-    return _QuietServer(config) if embedded else uvicorn.Server(config)
+    return _QuietServer(config)
 
 
 def prepare(options: WebOptions) -> socket.socket:
@@ -74,8 +75,13 @@ def url_of(sock: socket.socket) -> str:
 
 
 async def serve(store: Store, options: WebOptions, sock: socket.socket) -> None:
-    """Until SIGINT/SIGTERM (uvicorn's own handling)."""
-    await _server(store, options, embedded=False).serve(sockets=[sock])
+    """Until SIGINT or SIGTERM, which end it cleanly (exit 0, like the daemon)."""
+    server = _server(store, options)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    await server.serve(sockets=[sock])
 
 
 @contextlib.asynccontextmanager
@@ -87,7 +93,7 @@ async def beside_daemon(options: WebOptions | None, database_url: str) -> AsyncI
         return
     sock = prepare(options)
     store = Store.from_url(database_url)
-    server = _server(store, options, embedded=True)
+    server = _server(store, options)
     task = asyncio.create_task(_watched(server, sock), name="hedgebot-web")
     log.info("web API and dashboard serving", url=url_of(sock))
     try:

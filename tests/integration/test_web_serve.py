@@ -117,3 +117,35 @@ async def test_a_failing_database_answers_one_line_without_its_password():
     await store.close()
     assert r.status_code == 500 and PASSWORD not in r.text
     assert r.json()["detail"].startswith("internal error (")
+
+
+def test_serve_on_its_own_reads_the_database_and_stops_on_ctrl_c(tmp_path):
+    import asyncio
+
+    from tests.integration.web_seed import seed
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
+    asyncio.run(seed(url, cycles=2))
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        env={**os.environ, "HEDGEBOT_DATABASE_URL": url, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+
+        def status() -> dict:
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            return httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=5).json()
+
+        assert _poll(status)["last_cycle"]["number"] == 2
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert f"serving on http://127.0.0.1:{port}/" in err and "Traceback" not in err
