@@ -1,0 +1,49 @@
+"""What a backtest reports about its data: missing bars and funding settlements, a missing file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.backtest.data import bases_of, check_folder, find_gaps
+from bot.errors import ConfigError
+from bot.settings import parse_config
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _write(path: Path, header: str, times: list[datetime], value: str) -> None:
+    lines = [header, *(f"{t:%Y-%m-%dT%H:%M:%SZ},{value}" for t in times)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_missing_hours_and_settlements_are_counted_in_runs(tmp_path: Path) -> None:
+    hours = [T0 + timedelta(hours=i) for i in range(48) if i not in (10, 11, 30)]
+    bar = "1,1,1,1,1"
+    _write(tmp_path / "BTCUSDT_perp_1h.csv", "timestamp,open,high,low,close,volume", hours, bar)
+    _write(tmp_path / "BTCUSDT_spot_1h.csv", "timestamp,open,high,low,close,volume", hours, bar)
+    _write(tmp_path / "BTCUSDT_mark_1h.csv", "timestamp,mark_close", hours, "1")
+    settlements = [T0 + timedelta(hours=8 * i) for i in range(6) if i != 3]
+    _write(tmp_path / "BTCUSDT_funding.csv", "timestamp,funding_rate", settlements, "0.0001")
+    gaps = find_gaps(tmp_path, ["BTC"], T0 + timedelta(hours=1), T0 + timedelta(hours=48))
+    assert gaps.as_json() == {
+        "BTCUSDT_funding": 1,
+        "BTCUSDT_mark_1h": 3,
+        "BTCUSDT_perp_1h": 3,
+        "BTCUSDT_spot_1h": 3,
+    }
+    perp = next(line for line in gaps.lines() if line.startswith("BTCUSDT_perp_1h"))
+    assert perp == "BTCUSDT_perp_1h: 3 missing, from 2024-01-01 10:00 (+2), 2024-01-02 06:00 (+1)"
+    assert "2024-01-02 00:00 (+1)" in next(x for x in gaps.lines() if "funding" in x)
+
+
+def test_a_coin_without_its_perp_file_is_refused_with_the_remedy(tmp_path: Path) -> None:
+    config = parse_config(
+        '[paper]\nwallet = { USDT = 1, SOL = 5 }\n[[hedges]]\nname = "sol"\nspot_asset = "SOL"\n'
+        'perp = "SOL/USDT:USDT"\n'
+    )
+    assert bases_of(config) == ["SOL"]
+    with pytest.raises(ConfigError, match="has no SOLUSDT_perp_1h.csv .*history fetch"):
+        check_folder(tmp_path, bases_of(config))
