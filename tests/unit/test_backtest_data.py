@@ -45,5 +45,5 @@ def test_a_coin_without_its_perp_file_is_refused_with_the_remedy(tmp_path: Path)
         'perp = "SOL/USDT:USDT"\n'
     )
     assert bases_of(config) == ["SOL"]
-    with pytest.raises(ConfigError, match="has no SOLUSDT_perp_1h.csv .*history fetch"):
+    with pytest.raises(ConfigError, match=r"has no SOLUSDT_perp_1h\.csv .*history fetch"):
         check_folder(tmp_path, bases_of(config))
