@@ -12,7 +12,8 @@ from bot.sim.venue import Venue
 from tests.integration.paper import DEMO, START, Paper, make_paper
 
 HOUR = timedelta(hours=1)
-HALF_BTC = DEMO.replace(
+# half hedged, the venue reports no liquidation price: the stop sits at stop_entry_multiple x entry
+HALF_BTC = DEMO.replace("[[hedges]]", "[risk]\nstop_entry_multiple = 1.5\n[[hedges]]", 1).replace(
     'perp = "BTC/USDT:USDT"', 'perp = "BTC/USDT:USDT"\n[hedges.params]\nratio = "0.5"'
 )
 
