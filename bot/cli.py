@@ -23,7 +23,7 @@ import click
 from bot.cli_web import serve as serve_command
 from bot.cli_web import serve_options, web_options
 from bot.errors import ConfigError, FatalExchangeError, HedgebotError
-from bot.logging import REDACTOR, configure_logging, get_logger
+from bot.logging import REDACTOR, configure_logging, get_logger, set_clock, wall_time
 from bot.review.render import FORMATS, render
 from bot.settings import RuntimeSettings, load_config_file, load_runtime, refuse_live_without_opt_in
 from bot.store.db import DatabaseUnavailable
@@ -210,6 +210,7 @@ async def _serve(
             hedges=[h.name for h in file_config.hedges if h.enabled],
             database=REDACTOR.scrub(runtime.database_url),
         )
+        set_clock(app.engine.clock)  # logs and database: one time base (the venue's in paper)
         state, why = await app.store.trading_state()
         if state.value != "active":
             from bot.why import loud
@@ -225,6 +226,7 @@ async def _serve(
                 stop=stop,
             )
     finally:
+        set_clock(wall_time)
         await app.close()
 
 

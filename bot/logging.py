@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -76,7 +77,7 @@ def configure_logging(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _stamp,
             structlog.processors.format_exc_info if json else _noop,
             REDACTOR,
             renderer,
@@ -91,6 +92,28 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+
+
+def wall_time() -> datetime:
+    return datetime.now(UTC)
+
+
+_CLOCK: list[Callable[[], datetime]] = [wall_time]
+
+
+def set_clock(clock: Callable[[], datetime]) -> None:
+    """Stamp log lines with the bot's clock (the venue's time in paper mode), the same time base
+    as the database; UTC wall clock until the daemon sets it."""
+    _CLOCK[0] = clock
+
+
+def _stamp(_l: Any, _m: str, ev: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    try:
+        now = _CLOCK[0]()
+    except Exception:  # a clock that cannot answer must not lose the log line
+        now = datetime.now(UTC)
+    ev["timestamp"] = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return ev
 
 
 def _noop(_l: Any, _m: str, ev: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
