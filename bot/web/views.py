@@ -70,12 +70,13 @@ def _fraction(num: Decimal | None, den: Decimal | None) -> Decimal | None:
     return num / den
 
 
-async def hedge_rows(store: Store) -> list[dict[str, Any]]:
+async def hedge_rows(
+    store: Store, status: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     targets = await store.last_targets()
     # `hedgebot status` explains, per hedge, why no order went out: show the same words
-    why = {
-        (r["hedge"], r["symbol"]): r.get("why_no_order", "") for r in await _status_hedges(store)
-    }
+    status = status if status is not None else (await status_rows(store))["hedges"]
+    why = {(r["hedge"], r["symbol"]): r.get("why_no_order", "") for r in status}
     _cycle, account = await latest_account(store)
     funding = await funding_by_symbol(store)
     stops = await stop_triggers(store)
@@ -114,10 +115,6 @@ async def hedge_rows(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
-async def _status_hedges(store: Store) -> list[dict[str, Any]]:
-    return (await status_rows(store))["hedges"]
-
-
 async def hedge_names(store: Store) -> set[str]:
     """Every configured hedge the last cycles named (the account figures list all of them)."""
     _cycle, account = await latest_account(store)
@@ -134,7 +131,7 @@ async def status_view(store: Store) -> dict[str, Any]:
         "reason": summary["reason"],
         "last_cycle": cycle_view(last[0] if last else None),
         "account": {**account, "cycle": acc_cycle.number if acc_cycle else None},
-        "hedges": await hedge_rows(store),
+        "hedges": await hedge_rows(store, sections["hedges"]),
         "flattened": sorted(await flattened(store)),
         "recent_orders": sections["recent_orders"],
     }
