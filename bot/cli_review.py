@@ -135,7 +135,7 @@ def backtest(
 
     from bot.backtest import output
     from bot.backtest.compare import variants
-    from bot.backtest.run import MEMORY, run_backtest
+    from bot.backtest.run import run_backtest
     from bot.logging import configure_logging
     from bot.review import report as rep
     from bot.review.render import render
@@ -157,7 +157,7 @@ def backtest(
                     run_backtest(
                         data_dir, cfg, start=start, end=end, name=name,
                         progress=advance,
-                        db_url=db_url or MEMORY,
+                        db_url=db_url,
                     )
                 )
             )  # fmt: skip

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot.backtest.data import HOUR, Gaps, bases_of, check_folder, find_gaps
+from bot.backtest.memory_store import MemoryStore
 from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.exchange.inprocess import InProcessExchange
@@ -29,7 +30,6 @@ from bot.sim.venue import Venue
 from bot.store.repo import Store
 
 Progress = Callable[[int, int], None]
-MEMORY = "sqlite+aiosqlite://"
 
 
 @dataclass
@@ -73,19 +73,21 @@ async def run_backtest(
     end: datetime | None = None,
     name: str = "backtest",
     progress: Progress | None = None,
-    db_url: str = MEMORY,
+    db_url: str | None = None,
 ) -> BacktestResult:
+    """Without ``db_url`` the run's records live in memory (``MemoryStore``) and are dropped."""
     quote = config.bot.quote
     bases = bases_of(config)
     check_folder(data, bases, quote)
     feed = ReplayFeed(data, [f"{b}{quote}" for b in bases])
     start, end = period(feed, start, end)
-    venue_config = VenueConfig.for_bases(bases, wallet=config.paper.wallet, fill_at_last=True)
+    venue_config = VenueConfig.for_bases(bases, wallet=config.paper.wallet, day_stats=False)
     venue = Venue(feed, start, venue_config)
-    store = Store.from_url(db_url, clock=lambda: venue.now)
+    clock = lambda: venue.now  # noqa: E731 - the simulated clock stamps every record
+    store = Store.from_url(db_url, clock=clock) if db_url else MemoryStore(clock=clock)
     await store.create_schema()
     engine = Engine(
-        port=InProcessExchange(venue), store=store, config=config, clock=lambda: venue.now,
+        port=InProcessExchange(venue), store=cast(Store, store), config=config, clock=clock,
         tag="bt",
     )  # fmt: skip
     outcomes: dict[str, int] = {}
@@ -98,7 +100,7 @@ async def run_backtest(
             outcomes[outcome.outcome] = outcomes.get(outcome.outcome, 0) + 1
             if progress is not None:
                 progress(i + 1, steps)
-        att = await load(store, quote=quote)
+        att = await load(cast(Store, store), quote=quote)
     finally:
         await store.close()
     result = BacktestResult(

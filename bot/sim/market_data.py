@@ -155,6 +155,9 @@ class MarketData:
     def _day_stats(self, spec: MarketSpec, now: datetime) -> tuple[Decimal, ...]:
         # 24 h figures are informational (no decision reads them) and cost a day of bars to build:
         # recompute them once per simulated hour, not on every tick of the clock
+        if not self.config.day_stats:
+            last = self.last(spec)
+            return (last, last, last, Decimal(0), Decimal(0))
         key = (spec.category, spec.symbol)
         hour = now.replace(minute=0, second=0, microsecond=0)
         cached = self._stats.get(key)

@@ -131,6 +131,9 @@ class VenueConfig:
     spread_bps: Decimal = Decimal(1)  # quoted bid/ask width around the same last price
     # accepted for older callers: every market now fills at its own last price (issue 7.10)
     fill_at_last: bool = True
+    # tickers' 24 h figures (informational: no decision reads them) cost a day of bars per market
+    # and hour; a backtest, where every cycle is a new hour, turns them off (they read the last)
+    day_stats: bool = True
     default_leverage: Decimal = Decimal(10)
     maintenance_margin_rate: Decimal = Decimal("0.005")
     wallet: Mapping[str, Decimal] = field(default_factory=_default_wallet)

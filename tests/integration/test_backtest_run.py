@@ -75,17 +75,21 @@ def test_missing_bars_are_reported_not_filled(cross_run) -> None:
     assert any("2020-03-04 10:00" in line for line in cross_run.gaps.lines())
 
 
-async def _direct_run(url: str) -> tuple[BacktestResult, list]:
+async def _direct_run(url: str) -> tuple[BacktestResult, list, BacktestResult]:
     result = await run_backtest(SAMPLE, parse_config(DIRECT), start=START, end=END, db_url=url)
     store = Store.from_url(url)
     try:
-        return result, await store.fills()
+        fills = await store.fills()
     finally:
         await store.close()
+    in_memory = await run_backtest(SAMPLE, parse_config(DIRECT), start=START, end=END)
+    return result, fills, in_memory
 
 
 def test_fills_at_the_perps_own_price_and_funding_on_the_position_held(tmp_path: Path) -> None:
-    result, fills = asyncio.run(_direct_run(f"sqlite+aiosqlite:///{tmp_path / 'bt.db'}"))
+    result, fills, in_memory = asyncio.run(_direct_run(f"sqlite+aiosqlite:///{tmp_path / 'bt.db'}"))
+    # the default MemoryStore and a SQL database give the same report
+    assert to_json(in_memory.report) == to_json(result.report)
     # the first cycle sells 1 BTC of perp at the last perp close less 2 bp, not at the mark
     perp_close = D(_csv("BTCUSDT_perp_1h.csv", 4)[START - timedelta(hours=1)])
     mark_close = D(_csv("BTCUSDT_mark_1h.csv")[START - timedelta(hours=1)])
