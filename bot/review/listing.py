@@ -79,84 +79,94 @@ async def _hedge_symbols(s: AsyncSession, hedge: str) -> set[str]:
     return set(rows) | set(targets)
 
 
-async def fills(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
-    stmt = _select(FillRow, FillRow.ts, f)
+# listing column -> model attribute, in display order
+COLUMNS: dict[str, dict[str, str]] = {
+    "fills": {
+        "time": "ts",
+        "symbol": "symbol",
+        "side": "side",
+        "qty": "qty",
+        "price": "price",
+        "fee": "fee",
+        "fee_asset": "fee_asset",
+        "hedge": "hedge",
+        "client_order_id": "client_order_id",
+        "trade_id": "trade_id",
+    },
+    "orders": {
+        "created": "created_at",
+        "updated": "updated_at",
+        "cycle": "cycle",
+        "hedge": "hedge",
+        "symbol": "symbol",
+        "side": "side",
+        "kind": "kind",
+        "purpose": "purpose",
+        "qty": "qty",
+        "trigger_price": "trigger_price",
+        "reduce_only": "reduce_only",
+        "status": "status",
+        "filled_qty": "filled_qty",
+        "avg_price": "avg_price",
+        "client_order_id": "client_order_id",
+        "venue_order_id": "venue_order_id",
+        "venue_reason": "reason",
+    },
+    "funding": {
+        "time": "ts",
+        "symbol": "symbol",
+        "amount": "amount",
+        "rate": "rate",
+        "position_size": "position_size",
+        "payment_id": "payment_id",
+    },
+    "rejections": {
+        "time": "created_at",
+        "cycle": "cycle",
+        "hedge": "hedge",
+        "symbol": "symbol",
+        "source": "source",
+        "side": "side",
+        "qty": "qty",
+        "client_order_id": "client_order_id",
+        "reason": "reason",
+    },
+}
+
+
+def _rows(rows: Any, name: str) -> list[dict[str, Any]]:
+    """Values as stored (Decimal stays Decimal); a missing text reads as an empty string."""
+    cols = COLUMNS[name]
+    text = {"hedge", "client_order_id", "venue_order_id", "venue_reason", "side"}
     return [
         {
-            "time": r.ts,
-            "symbol": r.symbol,
-            "side": r.side,
-            "qty": r.qty,
-            "price": r.price,
-            "fee": r.fee,
-            "fee_asset": r.fee_asset,
-            "hedge": r.hedge or "",
-            "client_order_id": r.client_order_id or "",
-            "trade_id": r.trade_id,
+            k: ("" if v is None and k in text else v)
+            for k, v in ((k, getattr(r, attr)) for k, attr in cols.items())
         }
-        for r in await s.scalars(_limited(stmt, f))
+        for r in rows
     ]
+
+
+async def fills(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
+    stmt = _select(FillRow, FillRow.ts, f)
+    return _rows(await s.scalars(_limited(stmt, f)), "fills")
 
 
 async def orders(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
     stmt = _select(IntentRow, IntentRow.created_at, f)
-    return [
-        {
-            "created": r.created_at,
-            "updated": r.updated_at,
-            "cycle": r.cycle,
-            "hedge": r.hedge,
-            "symbol": r.symbol,
-            "side": r.side,
-            "kind": r.kind,
-            "purpose": r.purpose,
-            "qty": r.qty,
-            "trigger_price": r.trigger_price,
-            "reduce_only": r.reduce_only,
-            "status": r.status,
-            "filled_qty": r.filled_qty,
-            "avg_price": r.avg_price,
-            "client_order_id": r.client_order_id,
-            "venue_order_id": r.venue_order_id or "",
-            "venue_reason": r.reason or "",
-        }
-        for r in await s.scalars(_limited(stmt, f))
-    ]
+    return _rows(await s.scalars(_limited(stmt, f)), "orders")
 
 
 async def funding(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
     stmt = _select(FundingRow, FundingRow.ts, f, hedge=False)
     if f.hedge:
         stmt = stmt.where(FundingRow.symbol.in_(await _hedge_symbols(s, f.hedge)))
-    return [
-        {
-            "time": r.ts,
-            "symbol": r.symbol,
-            "amount": r.amount,
-            "rate": r.rate,
-            "position_size": r.position_size,
-            "payment_id": r.payment_id,
-        }
-        for r in await s.scalars(_limited(stmt, f))
-    ]
+    return _rows(await s.scalars(_limited(stmt, f)), "funding")
 
 
 async def rejections(s: AsyncSession, f: Filters) -> list[dict[str, Any]]:
     stmt = _select(RejectionRow, RejectionRow.created_at, f)
-    return [
-        {
-            "time": r.created_at,
-            "cycle": r.cycle,
-            "hedge": r.hedge,
-            "symbol": r.symbol,
-            "source": r.source,
-            "side": r.side or "",
-            "qty": r.qty,
-            "client_order_id": r.client_order_id or "",
-            "reason": r.reason,
-        }
-        for r in await s.scalars(_limited(stmt, f))
-    ]
+    return _rows(await s.scalars(_limited(stmt, f)), "rejections")
 
 
 def _event_matches(data: dict[str, Any], f: Filters) -> bool:
