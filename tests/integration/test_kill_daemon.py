@@ -161,8 +161,8 @@ class Daemon:
 
     def reached(self, phase: str, n: int) -> bool:
         assert self.proc.is_alive(), self.log.read_text()[-3000:]
-        # a life with nothing to trade shows no "order sent": three cycles are as far as it gets
-        return self.count(phase) >= n or self.count("cycle done") >= 3
+        # a life with nothing to trade shows no "order sent": two cycles are as far as it gets
+        return self.count(phase) >= n or self.count("cycle done") >= 2
 
     def kill(self) -> None:
         self.proc.kill()  # SIGKILL
@@ -184,8 +184,8 @@ def _kill_point(rng: random.Random, life: int) -> tuple[str, int, float]:
     ~0.4 s; other phases are followed by up to about a cycle (ccxt paces its requests)."""
     phase = PHASES[0] if life == 0 else rng.choice(PHASES)
     if phase == "order sent":
-        return phase, rng.randint(1, 3), rng.uniform(0, 0.4)
-    return phase, 1 if phase == PHASES[0] else rng.randint(1, 2), rng.uniform(0, 1.2)
+        return phase, rng.randint(1, 2), rng.uniform(0, 0.4)
+    return phase, 1, rng.uniform(0, 1.2)  # "cycle done" and a delay reach into the next cycle
 
 
 def _between_lives(venue: Venue, rng: random.Random, life: int) -> None:
