@@ -98,7 +98,9 @@ def desired_trigger(pos: PerpPosition, policy: StopPolicy, tick: Decimal) -> Dec
     return trigger
 
 
-def _acceptable(order: OpenOrder, size: Decimal, pos: PerpPosition, policy: StopPolicy) -> bool:
+def _acceptable(
+    order: OpenOrder, size: Decimal, pos: PerpPosition, policy: StopPolicy, tick: Decimal
+) -> bool:
     trigger = order.trigger_price
     assert trigger is not None
     if order.side != Side.BUY or order.qty - order.filled != size:
@@ -109,7 +111,8 @@ def _acceptable(order: OpenOrder, size: Decimal, pos: PerpPosition, policy: Stop
     wanted = anchor(pos, policy)
     if wanted is None or _in_reach(pos, wanted, policy):
         return True  # the mark stands past the anchor: any stop between mark and liq is the best
-    return abs(trigger / wanted - 1) <= policy.tolerance
+    # within the tolerance or a tick of where it belongs (at tiny prices a tick is more than 3%)
+    return abs(trigger - wanted) <= max(wanted * policy.tolerance, tick)
 
 
 def plan_stops(
@@ -129,7 +132,8 @@ def plan_stops(
         if mark <= 0:
             continue  # no trustworthy price: keep whatever rests rather than place a bad trigger
         pos = replace(pos, mark_price=mark)
-        keep = next((o for o in ours if _acceptable(o, size, pos, policy)), None)
+        tick = market.price_tick
+        keep = next((o for o in ours if _acceptable(o, size, pos, policy, tick)), None)
         cancel.extend((symbol, o.client_order_id or "") for o in ours if o is not keep)
         if keep is not None:
             continue

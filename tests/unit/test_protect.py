@@ -1,8 +1,11 @@
 from dataclasses import replace
 from decimal import Decimal as D
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from bot.domain import OpenOrder, OrderKind, Side, frozen_map
-from bot.protect import StopPolicy, desired_trigger, plan_stops
+from bot.protect import StopPolicy, anchor, desired_trigger, plan_stops
 from tests.factories import snapshot
 
 BTC = "BTC/USDT:USDT"
@@ -151,3 +154,36 @@ async def test_a_rehedge_wait_survives_a_restart_and_halt_mode_halts():
         await store.close()
     events, halt = StopFillPolicy(mode="halt").on_fills([fill], snap)
     assert halt == f"stop-loss fired on {BTC}" and "trading halted" in events[0].message
+
+
+def _short(mark: D, entry: D, liq: D | None) -> object:
+    pos = snapshot(positions={BTC: "-1"}).positions[BTC]
+    return replace(pos, mark_price=mark, entry_price=entry, liquidation_price=liq)
+
+
+prices = st.decimals(min_value=D(1), max_value=D(200_000), places=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mark=prices, entry=prices, liq=st.one_of(st.none(), prices), moved=prices)
+# at a price of 1.1 one tick is more than the 3% tolerance: it was re-placed every cycle
+@example(mark=D("1.0"), entry=D("1.1"), liq=None, moved=D("1.0"))
+def test_a_stop_never_fires_at_once_sits_below_liquidation_and_does_not_trail(
+    mark, entry, liq, moved
+):
+    pos = _short(mark, entry, liq)
+    trigger = desired_trigger(pos, POLICY, TICK)
+    assert trigger > mark  # placing it never fires it
+    if liq is not None and liq > mark + 2 * TICK:
+        assert trigger < liq  # it closes the short before the venue liquidates it
+    point = anchor(pos, POLICY)
+    if point is None or point <= mark * (1 + POLICY.min_gap):
+        return  # placed from inside the buffer: it moves to its anchor once the mark leaves
+    # the mark moves while the liquidation price and entry stay: a stop resting at its anchor is
+    # kept unless the mark has reached it (then the venue has fired it)
+    stop = _stop(trigger=str(trigger))
+    snap = snapshot(positions={BTC: "-1"}, open_orders=(stop,))
+    snap = _with_position(snap, mark_price=moved, entry_price=entry, liquidation_price=liq)
+    plan = _plan(snap)
+    if moved < trigger and (liq is None or liq <= moved or trigger < liq):
+        assert plan.place == () and plan.cancel == ()
