@@ -15,6 +15,7 @@ import numpy as np
 
 from bot.domain import ZERO
 from bot.review.report_calc import Attribution, HedgeSeries, attribute
+from bot.store.records import ACCOUNT
 from bot.store.repo import Store
 
 YEAR = timedelta(days=365.25)
@@ -30,6 +31,8 @@ async def load(
     quote: str = "USDT",
 ) -> Attribution | None:
     marks = await store.marks(since=since, until=until, hedge=hedge)
+    if hedge is not None:  # the account's value is not one hedge's: no account comparison
+        marks = [m for m in marks if m.hedge != ACCOUNT]
     if not marks:
         return None
     first, last = marks[0].ts, marks[-1].ts

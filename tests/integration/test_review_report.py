@@ -87,6 +87,11 @@ def test_report_cli_writes_json_charts_and_one_html_page(tmp_path: Path) -> None
     assert page.count('src="data:image/png;base64,') == 4 and "<table" in page
     table = CliRunner().invoke(main, ["report", "--hedge", "eth"], env=env)
     assert table.exit_code == 0 and "eth" in table.output and "btc" not in table.output
+    one = json.loads(
+        CliRunner().invoke(main, ["report", "--hedge", "eth", "--format", "json"], env=env).output
+    )
+    assert set(one["hedges"]) == {"eth"} and "account_change" not in one["total"]
+    assert one["total"]["net_pnl"] == data["hedges"]["eth"]["net_pnl"]
 
 
 def test_an_empty_database_says_so_in_one_line(tmp_path: Path) -> None:
