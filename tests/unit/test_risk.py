@@ -1,6 +1,9 @@
 from dataclasses import replace
 from decimal import Decimal as D
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.domain import OrderIntent, Side, Ticker, TradingState
 from bot.risk import RiskLimits, guard, snapshot_problems
 from tests.factories import T0, snapshot
@@ -202,3 +205,36 @@ async def test_spot_is_collateral_on_a_unified_account_not_on_binance_usdm():
     finally:
         await bybit.close()
         await binance.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    spot=st.decimals(min_value=0, max_value=50, places=3),
+    usdt=st.decimals(min_value=0, max_value=500_000, places=0),
+    short=st.decimals(min_value=0, max_value=20, places=3),
+    qty=st.decimals(min_value=D("0.001"), max_value=30, places=3),
+)
+def test_a_trimmed_order_respects_every_cap_and_is_the_largest_that_does(spot, usdt, short, qty):
+    from bot.risk import margin_equity
+
+    positions = {BTC: str(-short)} if short else {}
+    snap = snapshot(spot={"BTC": str(spot)}, usdt=str(usdt), positions=positions)
+    limits = RiskLimits(max_margin_ratio=D(1))
+    hedged = spot * 50_000
+    res = _guard([_intent(str(qty))], snap, limits=limits, hedged_spot_value=hedged)
+    if not res.approved:
+        return
+    (order,) = res.approved
+    assert order.qty <= qty and order.qty % D("0.001") == 0
+    equity = margin_equity(snap, "USDT", limits.collateral_ratio)
+    after = (short + order.qty) * 50_000
+    assert after <= equity * limits.max_leverage
+    assert after <= hedged * limits.max_overhedge
+    if order.qty < qty:  # one step more would have broken a cap
+        more = (short + order.qty + D("0.001")) * 50_000
+        assert (
+            more > equity * limits.max_leverage
+            or more > hedged * limits.max_overhedge
+            or (order.qty + D("0.001")) * 50_000 > limits.max_order_notional
+            or "liquidation" in res.notes[0]
+        )
