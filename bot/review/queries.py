@@ -23,6 +23,8 @@ async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
             "last_cycle": last.number if last else None,
             "last_cycle_at": last.started_at if last else None,
             "last_outcome": last.outcome if last else None,
+            # a skipped cycle says why (venue read failed, every symbol untrusted)
+            "last_note": (done[0].summary.get("reason") or "") if done else "",
             "funding_received": received,
         }
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,3 +74,11 @@ def test_unhealthy_when_the_heartbeat_is_stale(env: dict[str, str]) -> None:
     os.utime(env["HEDGEBOT_HEARTBEAT_FILE"], (old, old))
     code, out = _health()
     assert code == 1 and "last cycle 600s ago" in out
+
+
+def test_status_says_why_the_last_cycle_was_skipped(env: dict[str, str]) -> None:
+    asyncio.run(_seed(env["HEDGEBOT_DATABASE_URL"], ["ok", "skipped"]))
+    result = CliRunner().invoke(main, ["status", "--format", "json"])
+    summary = json.loads(result.output)["summary"][0]
+    assert summary["last_outcome"] == "skipped"
+    assert summary["last_note"] == "venue unreachable: position/list 503"
