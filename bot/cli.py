@@ -10,10 +10,11 @@ goes to the debug log (HEDGEBOT_LOG_LEVEL=debug).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -179,14 +180,32 @@ async def _daemon(
     with Shutdown() as shutdown:  # SIGTERM during start-up exits 0 too
         async with instance_lock(runtime.database_url):
             await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
-            async with beside_daemon(web, runtime.database_url):  # `run --serve`
+            async with beside_daemon(web, runtime.database_url), _sim_clock(runtime) as clock:
                 embedded = runtime.mode == "paper" and runtime.venue_url is None
                 state = paper_state_file(runtime.database_url) if embedded else None
-                app = await shutdown.start(build_app(runtime, file_config, paper_state=state))
+                app = await shutdown.start(
+                    build_app(runtime, file_config, paper_state=state, clock=clock)
+                )
                 if app is not None:
                     await _serve(
                         app, runtime, file_config, max_cycles, interval, log, shutdown.stop
                     )
+
+
+@contextlib.asynccontextmanager
+async def _sim_clock(runtime: RuntimeSettings) -> AsyncIterator[Any]:
+    """On an external simulator the bot's clock is the simulator's (see bot.venue_clock)."""
+    if runtime.mode != "paper" or runtime.venue_url is None:
+        yield None
+        return
+    from bot.venue_clock import VenueTimeClock
+
+    clock = VenueTimeClock(runtime.venue_url)
+    await clock.start()
+    try:
+        yield clock
+    finally:
+        await clock.close()
 
 
 async def _serve(
