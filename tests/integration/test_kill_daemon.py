@@ -18,13 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import multiprocessing
-import os
 import random
-import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from decimal import Decimal as D
@@ -32,13 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import IntentPurpose
-from bot.sim.control_client import SimControl
 from bot.store import Store
+from tests.integration.http_rig import Daemon, ExternalSim, process_env, wait_for
 from tests.integration.paper import DEMO
 
 SEED = 9
 KILLS = 20
-ROOT = Path(__file__).resolve().parents[2]  # this tree's code, whatever is installed
 BAND = D("0.02")
 STEP = D("0.001")  # BTC and ETH perp quantity steps on the simulator
 VENUE_STATUS = {  # Bybit's order status -> the intent status it must end as
@@ -53,125 +46,10 @@ PHASES = ("hedgebot started", "order sent", "order sent", "cycle done")  # weigh
 CONFIG = DEMO + "[risk]\nmax_orders_per_minute = 1000\n"  # BTC and ETH hedged 1:1
 
 
-def _env(tmp_path: Path, url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEDGEBOT_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
-        HEDGEBOT_VENUE_URL=url,
-        HEDGEBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}",
-        HEDGEBOT_HEARTBEAT_FILE=str(tmp_path / "heartbeat"),
-    )
-    return env
-
-
-def _wait(condition: Any, what: str, timeout: float = 30.0, every: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(every)  # polling a condition with a deadline
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Venue:
-    """The external simulator process and a signed control client for it."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.log = tmp_path / "sim.log"
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "sim", "--port", "0", "--speed", "1"],
-                cwd=tmp_path,
-                env=_env(tmp_path, ""),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.url = _wait(self._url, "the simulator's URL")
-
-    def _url(self) -> str | None:
-        assert self.proc.poll() is None, self.log.read_text()
-        found = re.search(r"listening on (http://\S+)", self.log.read_text())
-        return found.group(1) if found else None
-
-    def call(self, method: str, *args: Any) -> Any:
-        async def go() -> Any:
-            async with SimControl(self.url) as ctl:
-                return await getattr(ctl, method)(*args)
-
-        return asyncio.run(go())
-
-    def pages(self, path: str, **query: str) -> list[dict[str, Any]]:
-        async def go() -> list[dict[str, Any]]:
-            rows: list[dict[str, Any]] = []
-            async with SimControl(self.url) as ctl:
-                cursor = ""
-                while True:
-                    page = await ctl.get(path, {**query, **({"cursor": cursor} if cursor else {})})
-                    rows += page["list"]
-                    cursor = page.get("nextPageCursor") or ""
-                    if not cursor:
-                        return rows
-
-        return asyncio.run(go())
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-
-
-def _hedgebot(argv: list[str], env: dict[str, str], cwd: str, log: str) -> None:
-    """`hedgebot <argv>` in this (forked) process, its output to ``log``: what `python -m bot`
-    runs, minus the imports the fork server already made."""
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(env)
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    sys.stdout = sys.stderr = open(1, "w", buffering=1)  # noqa: SIM115 - lives as long as we do
-    from bot.cli import main
-
-    main(argv, prog_name="hedgebot")
-
-
-# Each life forks from a server that imported the bot once: a fresh interpreter costs ~2-3 s of
-# imports per life on a loaded machine (45 lives in all), which would triple the test's runtime.
-_LAUNCHER = multiprocessing.get_context("forkserver")
-_LAUNCHER.set_forkserver_preload(["bot.cli", "bot.app", "ccxt.async_support", __name__])
-
-
-class Daemon:
-    """One life of `hedgebot run`, its log in a file the test polls."""
-
-    def __init__(self, tmp_path: Path, url: str, life: int, *extra: str) -> None:
-        self.log = tmp_path / f"run-{life}.log"
-        self.log.touch()
-        config = tmp_path / "hedgebot.toml"
-        config.write_text(CONFIG)
-        argv = ["run", "--interval", "0.2", "--config", str(config), *extra]
-        self.proc = _LAUNCHER.Process(
-            target=_hedgebot, args=(argv, _env(tmp_path, url), str(tmp_path), str(self.log))
-        )
-        self.proc.start()
-
-    def count(self, phase: str) -> int:
-        return self.log.read_text().count(phase)
-
-    def reached(self, phase: str, n: int) -> bool:
-        assert self.proc.is_alive(), self.log.read_text()[-3000:]
-        # a life with nothing to trade shows no "order sent": two cycles are as far as it gets
-        return self.count(phase) >= n or self.count("cycle done") >= 2
-
-    def kill(self) -> None:
-        self.proc.kill()  # SIGKILL
-        self.proc.join(timeout=30)
-        assert self.proc.exitcode == -signal.SIGKILL
-
-    def finish(self, timeout: float) -> int | None:
-        self.proc.join(timeout=timeout)
-        return self.proc.exitcode
+def _reached(daemon: Daemon, phase: str, n: int) -> bool:
+    assert daemon.alive(), daemon.log.read_text()[-3000:]
+    # a life with nothing to trade shows no "order sent": two cycles are as far as it gets
+    return daemon.count(phase) >= n or daemon.count("cycle done") >= 2
 
 
 BTC_HOLDINGS, ETH_HOLDINGS = ("1.4", "1.7", "2", "2.2", "2.6"), ("24", "30", "33")
@@ -188,7 +66,7 @@ def _kill_point(rng: random.Random, life: int) -> tuple[str, int, float]:
     return phase, 1, rng.uniform(0, 1.2)  # "cycle done" and a delay reach into the next cycle
 
 
-def _between_lives(venue: Venue, rng: random.Random, life: int) -> None:
+def _between_lives(venue: ExternalSim, rng: random.Random, life: int) -> None:
     """What happens on the venue while the bot is down (or starting)."""
     venue.call("wallet", "BTC", rng.choice(BTC_HOLDINGS))
     if rng.random() < 0.5:
@@ -199,7 +77,7 @@ def _between_lives(venue: Venue, rng: random.Random, life: int) -> None:
         venue.call("advance", 8 * 3600)  # a funding settlement or more
 
 
-def _venue_orders(venue: Venue) -> list[dict[str, Any]]:
+def _venue_orders(venue: ExternalSim) -> list[dict[str, Any]]:
     rows = {}
     for path in ("/v5/order/history", "/v5/order/realtime"):
         for row in venue.pages(path, category="linear", settleCoin="USDT", limit="50"):
@@ -229,7 +107,7 @@ def _problems(state: dict[str, Any]) -> list[str]:
 
 
 async def _database(tmp_path: Path) -> tuple[list, list, list]:
-    store = Store.from_url(f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}")
+    store = Store.from_url(process_env(tmp_path)["HEDGEBOT_DATABASE_URL"])
     try:
         return await store.fills(), await store.funding(), await store.intents()
     finally:
@@ -238,29 +116,32 @@ async def _database(tmp_path: Path) -> tuple[list, list, list]:
 
 def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_straight(tmp_path):
     rng = random.Random(SEED)
-    venue = Venue(tmp_path)
+    venue = ExternalSim(tmp_path, "--speed", "1")
     try:
         venue.call("price", "BTC", "60000")  # pinned: only the test moves prices
         venue.call("price", "ETH", "3000")
         kills: list[tuple[str, int, float]] = []
+        lives: list[Daemon] = []
         for life in range(KILLS):
             if life:
                 _between_lives(venue, rng, life)
-            daemon = Daemon(tmp_path, venue.url, life)
+            daemon = Daemon(tmp_path, venue.url, f"run-{life}", CONFIG)
+            lives.append(daemon)
             phase, nth, delay = _kill_point(rng, life)
-            reached = functools.partial(daemon.reached, phase, nth)
-            _wait(reached, f"{phase} #{nth} in life {life}", 60)
+            reached = functools.partial(_reached, daemon, phase, nth)
+            wait_for(reached, f"{phase} #{nth} in life {life}", 60)
             time.sleep(delay)  # the seeded kill point after the phase, not a synchronisation
             daemon.kill()
             kills.append((phase, nth, round(delay, 3)))
         # a last life runs until the venue is straight (an order a kill left unresolved blocks its
         # symbol for up to 30 s), records what it saw for two more cycles, and stops on SIGTERM
         venue.call("wallet", "BTC", "2.2")
-        final = Daemon(tmp_path, venue.url, KILLS)
-        _wait(lambda: not _problems(venue.call("state")), "a hedged venue", 90, every=0.25)
+        final = Daemon(tmp_path, venue.url, "final", CONFIG)
+        lives.append(final)
+        wait_for(lambda: not _problems(venue.call("state")), "a hedged venue", 90, every=0.25)
         seen = final.count("cycle done")
-        _wait(lambda: final.count("cycle done") >= seen + 2, "two more cycles")
-        final.proc.terminate()
+        wait_for(lambda: final.count("cycle done") >= seen + 2, "two more cycles")
+        final.proc.terminate()  # SIGTERM: finishes its cycle, exits 0
         assert final.finish(timeout=60) == 0, final.log.read_text()[-3000:]
 
         state = venue.call("state")
@@ -268,6 +149,9 @@ def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_str
         executions = venue.pages("/v5/execution/list", category="linear", limit="100")
         orders = _venue_orders(venue)
     finally:
+        for daemon in lives:
+            if daemon.alive():  # a failed wait: leave no daemon behind
+                daemon.kill()
         venue.stop()
 
     # no client id twice on the venue, and each one is an intent the database wrote first
