@@ -1,11 +1,10 @@
 """An operator's drill on the production path: `hedgebot sim --speed 0` keeps the venue's clock
-still until told (issue 7.1), and `hedgebot run --venue-url` trades against it."""
+still until told (issue 7.1), and `hedgebot run --venue-url` trades against it. The daemon's clock
+follows the simulator's (caf5644): on the wall clock every venue-stamped price looked stale."""
 
 from __future__ import annotations
 
 import time
-
-import pytest
 
 from tests.integration.http_rig import Daemon, ExternalSim, wait_for
 from tests.integration.paper import DEMO
@@ -13,12 +12,6 @@ from tests.integration.paper import DEMO
 STALE_AFTER = 3  # seconds: the drill must outlast it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the daemon's clock against an external venue is the wall clock (bot/app.py "
-    "build_port), while tickers are stamped with the venue's time (issue 7.7): on a still or "
-    "replayed venue every price looks stale and no decision is ever made",
-)
 def test_a_drill_on_a_still_venue_clock_hedges_and_keeps_deciding(tmp_path):
     sim = ExternalSim(tmp_path, "--speed", "0")
     config = DEMO + f"[risk]\nstale_after_seconds = {STALE_AFTER}\n"
