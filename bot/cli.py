@@ -187,6 +187,8 @@ async def _daemon(
                     build_app(runtime, file_config, paper_state=state, clock=clock)
                 )
                 if app is not None:
+                    if clock is not None:
+                        await clock.ready()
                     await _serve(
                         app, runtime, file_config, max_cycles, interval, log, shutdown.stop
                     )

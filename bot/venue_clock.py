@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from bot.errors import HedgebotError
 from bot.logging import get_logger
 
 log = get_logger("bot.clock")
@@ -29,18 +28,23 @@ class VenueTimeClock:
         self._latest: datetime | None = None
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
+        self._answered = asyncio.Event()
 
     def __call__(self) -> datetime:
         return self._latest or datetime.now(UTC)
 
     async def start(self) -> None:
+        """Begin following; never blocks (a silent simulator must not hold up a SIGTERM)."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        try:
-            await self._poll()
-        except Exception as exc:
-            await self.close()
-            raise HedgebotError(f"simulator at {self.url} did not answer: {exc}") from None
         self._task = asyncio.create_task(self._follow(), name="venue-clock")
+
+    async def ready(self, wait: float = 10.0) -> bool:
+        """Wait for the simulator's first answer, before the first cycle stamps anything."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._answered.wait(), wait)
+        if not self._answered.is_set():
+            log.warning("simulator time unknown; using the machine's clock", url=self.url)
+        return self._answered.is_set()
 
     async def _poll(self) -> None:
         assert self._session is not None
@@ -49,14 +53,15 @@ class VenueTimeClock:
         reported = datetime.fromtimestamp(int(body["time"]) / 1000, UTC)
         if self._latest is None or reported > self._latest:  # never backwards
             self._latest = reported
+        self._answered.set()
 
     async def _follow(self) -> None:
         while True:
-            await asyncio.sleep(self.every)
             try:
                 await self._poll()
             except Exception as exc:  # the cycle's own reads report an unreachable venue
                 log.debug("venue clock not refreshed", error=str(exc))
+            await asyncio.sleep(self.every)
 
     async def close(self) -> None:
         if self._task is not None:
