@@ -109,7 +109,9 @@ async def _advance_in_real_time(
     while True:
         await asyncio.sleep(tick)
         target = sim_start + timedelta(seconds=(time.monotonic() - real_start) * speed)
-        if target > venue.now:
+        if venue.now > target:  # moved ahead by /sim/advance: keep pace from there
+            real_start, sim_start = time.monotonic(), venue.now
+        elif target > venue.now:
             try:
                 venue.advance_to(target)
             except FeedRangeError as exc:

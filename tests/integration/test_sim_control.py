@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -144,6 +145,23 @@ async def test_control_routes_refuse_a_bad_signature(
         assert (await r.json())["retCode"] == 10003  # unsigned
 
 
+async def test_in_process_speed_zero_moves_only_when_told() -> None:
+    from bot.sim.server import start_simulator
+
+    sim = await start_simulator(start=T0, speed=0)
+    try:
+        async with SimControl(sim.url) as ctl:
+            began = time.monotonic()
+            while time.monotonic() - began < 0.5:  # real time passes, simulated time does not
+                assert (await ctl.state())["time"] == str(to_ms(T0))
+            sim.advance(90)  # in-process, between bot cycles
+            assert (await ctl.state())["time"] == str(to_ms(T0 + timedelta(seconds=90)))
+        with pytest.raises(RuntimeError, match="without a clock"):
+            await sim.wait_for_time(T0 + timedelta(hours=1))
+    finally:
+        await sim.stop()
+
+
 async def test_the_shipped_scenario_runs_end_to_end_over_http() -> None:
     async with sim_client(scenario=CRASH) as sc, SimControl(sc.sim.url) as ctl:
         spot = sc.ex.fetch_ticker
@@ -225,3 +243,17 @@ async def test_speed_zero_keeps_the_clock_still_until_advanced() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def test_a_running_clock_keeps_pace_after_an_advance() -> None:
+    from bot.sim.server import start_simulator
+
+    sim = await start_simulator(start=T0, speed=3600.0, tick_seconds=0.01)
+    try:
+        async with SimControl(sim.url) as ctl:
+            await ctl.advance(86400)  # a day ahead of the real-time clock's own schedule
+        ahead = sim.venue.now
+        async with asyncio.timeout(5):  # not the 24 s the clock would need to catch up
+            await sim.wait_for_time(ahead + timedelta(minutes=2))
+    finally:
+        await sim.stop()
