@@ -5,7 +5,6 @@ Both ports wrap one venue model each, driven identically, so every number must a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -64,7 +63,7 @@ async def session(port: ExchangePort, venue: Venue) -> dict[str, Any]:
     out["funding"] = await port.fetch_funding_payments(None, None)
     out["rates"] = await port.fetch_funding_rates([PERP, ETH])
     tickers = await port.fetch_tickers([PERP, SPOT])
-    out["tickers"] = {s: replace(t, ts=None) for s, t in tickers.items()}  # ccxt: no row time
+    out["tickers"] = tickers  # stamped with the venue's time on both (issue 7.7)
     out["bars"] = await port.fetch_ohlcv(PERP, "1h", T0 - timedelta(hours=2), 5)
     out["rate_history"] = await port.fetch_funding_rate_history(PERP, T0 - timedelta(days=1), 3)
     out["markets"] = await port.load_markets()
