@@ -19,6 +19,11 @@ Spec grammar (the ``--faults`` CLI option), rules separated by ``;``:
               | drop_after_accept process the request (an order IS created), then drop the link
               | partial=R         the next market order of this request fills only fraction R
               | reject=CODE       answer HTTP 200 with that retCode and Bybit's usual message
+    websocket kinds (the separate ``ws_faults`` spec, endpoint "public/linear", "public/spot",
+    "private" or "*"; applied to the next topic message a socket would send):
+              | drop              abort the socket (no close frame)
+              | silent            from then on send nothing, answer no ping, never close
+              | delay=MS          send that message MS milliseconds late (later ones queue)
 
 Example: ``order/create:drop_after_accept:1;position/list:http503:0.2;*:latency=200:0.1``.
 Rules are tried in order; the first that fires wins. Chances come from a seeded generator.
@@ -41,6 +46,9 @@ KINDS = (
     "drop_after_accept",
     "partial",
     "reject",
+    "drop",
+    "silent",
+    "delay",
 )
 MESSAGES = {
     10000: "Server Timeout",
@@ -144,7 +152,7 @@ def build_rule(
         kind = "http"
     if kind not in KINDS:
         raise ValueError(f"unknown fault kind {kind!r}")
-    if kind in ("latency", "partial", "reject") and param is None:
+    if kind in ("latency", "partial", "reject", "delay") and param is None:
         raise ValueError(f"fault {kind!r} needs a parameter ({kind}=...)")
     if kind == "partial" and not 0 < float(param) < 1:  # type: ignore[arg-type]
         raise ValueError("partial=R needs 0 < R < 1")

@@ -34,6 +34,7 @@ from bot.sim.replay import ReplayFeed
 from bot.sim.scenario import Scenario
 from bot.sim.synthetic import SyntheticFeed
 from bot.sim.venue import Venue
+from bot.sim.ws.hub import WsHub
 
 DEFAULT_API_KEY = "hedgebot-sim-key"
 DEFAULT_API_SECRET = "hedgebot-sim-secret"
@@ -60,10 +61,13 @@ class RunningSimulator:
     _runner: web.AppRunner = field(repr=False)
     _clock: asyncio.Task[None] | None = field(default=None, repr=False)
     _ticks: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
+    ws: WsHub | None = field(default=None, repr=False)  # the websocket front (ws/hub.py)
 
     def advance(self, seconds: float) -> None:
         """Move the venue clock now (what ``POST /sim/advance`` does), e.g. between bot cycles."""
         self.venue.advance_to(self.venue.now + timedelta(seconds=seconds))
+        if self.ws is not None:
+            self.ws.publish()
 
     async def wait_for_time(self, at: datetime) -> None:
         """Wait until the real-time clock has moved the venue to ``at`` (speed mode only)."""
@@ -79,6 +83,8 @@ class RunningSimulator:
                 await self._clock
             self._clock = None
         self.front.release_hung()
+        if self.ws is not None:
+            await self.ws.close()
         await self._runner.cleanup()
 
 
@@ -103,7 +109,7 @@ def default_feed(
 
 
 async def _advance_in_real_time(
-    venue: Venue, speed: float, tick: float, ticks: asyncio.Condition
+    venue: Venue, speed: float, tick: float, ticks: asyncio.Condition, hub: WsHub
 ) -> None:
     real_start, sim_start = time.monotonic(), venue.now
     while True:
@@ -117,6 +123,7 @@ async def _advance_in_real_time(
             except FeedRangeError as exc:
                 log.warning("simulated clock stopped: %s", exc)
                 return
+            hub.publish()
             async with ticks:
                 ticks.notify_all()
 
@@ -138,12 +145,13 @@ async def start_simulator(
     faults: Faults | str | None = None,
     tick_seconds: float = CLOCK_TICK_SECONDS,
     scenario: Scenario | Path | str | None = None,
+    ws_faults: Faults | str | None = None,
 ) -> RunningSimulator:
     """Serve a venue over Bybit v5 on ``host:port`` (port 0: a free one). Without ``venue`` one
     is built from ``feed`` (or ``data_dir``, or a seeded synthetic feed) and ``config`` (or
     ``wallet``). ``faults`` may be a spec string (see ``faults.py``); ``scenario`` a Scenario
     or a TOML file, started at the venue's current time. ``speed`` None or 0: the clock stands
-    still until told."""
+    still until told. ``ws_faults``: a spec of websocket faults (drop, silent, delay)."""
     if venue is None:
         if feed is None:
             feed, default_start = default_feed(
@@ -161,16 +169,22 @@ async def start_simulator(
         spec = faults
         faults = Faults(seed=seed)
         faults.load(spec)
+    if not isinstance(ws_faults, Faults):
+        ws_spec, ws_faults = ws_faults, Faults(seed=seed)
+        ws_faults.load(ws_spec)
     front = BybitFront(venue, Credentials(api_key, api_secret), faults)
-    runner = web.AppRunner(front.app(), shutdown_timeout=1.0, handler_cancellation=True)
+    hub = WsHub(venue, Credentials(api_key, api_secret), ws_faults)
+    app = front.app()
+    app.middlewares.append(hub.middleware)
+    runner = web.AppRunner(app, shutdown_timeout=1.0, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0][1]
-    sim = RunningSimulator(f"http://{host}:{bound}", venue, faults, front, runner)
+    sim = RunningSimulator(f"http://{host}:{bound}", venue, faults, front, runner, ws=hub)
     if speed:
         sim._clock = asyncio.create_task(
-            _advance_in_real_time(venue, speed, tick_seconds, sim._ticks)
+            _advance_in_real_time(venue, speed, tick_seconds, sim._ticks, hub)
         )
     return sim
 
