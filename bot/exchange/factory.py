@@ -81,14 +81,17 @@ def ccxt_client(conn: VenueConnection, class_name: str | None = None) -> Any:
     return _client(class_name or profile.spot_class, profile, conn)
 
 
-def _client(class_name: str, profile: VenueProfile, conn: VenueConnection) -> Any:
+def _client(
+    class_name: str, profile: VenueProfile, conn: VenueConnection, module: Any = ccxt_async
+) -> Any:
+    """``module``: ccxt.async_support, or ccxt.pro for the websocket client (ccxt_stream.py)."""
     config: dict[str, Any] = copy.deepcopy(dict(profile.config[class_name]))
     config["enableRateLimit"] = conn.enable_rate_limit
     config["timeout"] = conn.timeout_ms
     if conn.api_key is not None and conn.api_secret is not None:
         config["apiKey"] = conn.api_key.get_secret_value()
         config["secret"] = conn.api_secret.get_secret_value()
-    client = getattr(ccxt_async, class_name)(config)
+    client = getattr(module, class_name)(config)
     if conn.mode == "demo" or (conn.mode == "testnet" and profile.testnet == "demo"):
         # the method, not a constructor option: only it switches every API URL (ccxt docs)
         client.enable_demo_trading(True)

@@ -38,7 +38,9 @@ def wallet_balance(venue: Venue, p: Params) -> dict[str, Any]:
 
 
 def position_list(venue: Venue, p: Params) -> dict[str, Any]:
-    category = _category(p, ("linear",))
+    category = _category(p, ("linear", "inverse"))
+    if category == "inverse":  # no inverse markets here; Bybit lists none (ccxt.pro asks)
+        return {"category": category, "list": [], "nextPageCursor": ""}
     symbol, settle, base = p.get("symbol"), p.get("settleCoin"), p.get("baseCoin")
     if symbol is None and settle is None and base is None:
         raise params_error("symbol, settleCoin or baseCoin is required")

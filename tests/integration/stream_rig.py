@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import ccxt.pro
+from pydantic import SecretStr
 
+from bot.exchange.ccxt_stream import stream_client
+from bot.exchange.factory import VenueConnection
 from bot.sim.manual import ManualFeed
 from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, RunningSimulator, start_simulator
 from bot.sim.ws.hub import WsHub
@@ -19,27 +21,17 @@ from tests.fixtures.sim.harness import T0
 
 
 def pro_client(url: str, secret: str = DEFAULT_API_SECRET, keep_alive_ms: int = 18_000) -> Any:
-    ex = ccxt.pro.bybit(
-        {
-            "apiKey": DEFAULT_API_KEY,
-            "secret": secret,
-            "enableRateLimit": False,
-            "timeout": 10_000,
-            "has": {"fetchCurrencies": False},
-            "options": {
-                "fetchMarkets": {"types": ["spot", "linear"]},
-                "enableUnifiedAccount": True,
-                "enableUnifiedMargin": False,
-            },
-        }
+    """The client stream mode builds (bot/exchange/ccxt_stream.py), unmodified ccxt.pro.bybit."""
+    conn = VenueConnection(
+        venue="bybit",
+        mode="paper",
+        api_key=SecretStr(DEFAULT_API_KEY),
+        api_secret=SecretStr(secret),
+        url=url,
+        enable_rate_limit=False,
     )
-    ex.urls["api"] = {k: url for k in ("spot", "futures", "v2", "public", "private")}
-    ws = url.replace("http://", "ws://")
-    ex.urls["api"]["ws"] = {
-        "public": {k: f"{ws}/v5/public/{k}" for k in ("spot", "linear", "inverse", "option")},
-        "private": {"contract": f"{ws}/v5/private", "usdc": f"{ws}/v5/private"},
-    }
-    ex.streaming["keepAlive"] = keep_alive_ms
+    ex = stream_client(conn, ping_seconds=keep_alive_ms / 1000)
+    ex.options["watchPositions"] = {}  # ccxt's default: a REST snapshot first
     return ex
 
 

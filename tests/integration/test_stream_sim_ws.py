@@ -36,6 +36,14 @@ async def test_every_private_topic_reaches_ccxt_pro() -> None:
         assert bal["BTC"]["total"] == 2 and bal["USDT"]["total"] < 100000
 
 
+async def test_watch_positions_with_ccxt_defaults_starts_from_the_rest_snapshot() -> None:
+    async with pro_sim() as (_sim, _feed, ex):
+        await ex.load_markets()
+        await ex.create_order(PERP, "market", "sell", 0.5)
+        (pos,) = await asyncio.wait_for(ex.watch_positions(), 10)  # linear and inverse lists
+        assert pos["symbol"] == PERP and pos["contracts"] == 0.5
+
+
 async def test_a_wallet_change_through_the_control_route_is_pushed() -> None:
     async with pro_sim() as (sim, _feed, ex), SimControl(sim.url) as control:
         await ex.load_markets()

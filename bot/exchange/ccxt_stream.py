@@ -1,0 +1,122 @@
+"""The account's Bybit v5 private streams through ccxt.pro, reduced to triggers.
+
+A stream update is never handed to the bot as data: each one only says "something changed, run a
+cycle", and the cycle reads the venue over REST as always (see README "Stream mode"). Users report
+that streams miss events around reconnects (ccxt issues 26945, 22719, 14121, 16398), so the
+stream is a trigger, never the record. Watched: balance (``wallet``), positions (``position``),
+orders (``order``) and fills (``execution``).
+
+A socket that drops or goes silent makes ccxt reject the watches (ccxt pings every
+``ping_seconds`` and gives up after two unanswered pings); each watch is then repeated, which
+opens a new socket. ``on_lost`` is called at once, ``on_reconnect`` when the new socket is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import ccxt.pro
+
+from bot.exchange.factory import VenueConnection, _client, ccxt_client
+from bot.exchange.venues import venue_profile
+from bot.logging import get_logger
+
+log = get_logger("bot.exchange.stream")
+KINDS = ("balance", "position", "order", "fill")
+RETRY_SECONDS = (0.05, 0.5, 2.0, 5.0)  # backoff after a failed watch: fast first, then calmer
+CONNECT_TIMEOUT = 10.0
+
+
+def stream_client(conn: VenueConnection, ping_seconds: float = 10.0) -> Any:
+    """A ccxt.pro client configured like the REST one; with a venue URL (paper) its websocket
+    URLs point at the same host, on Bybit's paths."""
+    ccxt_client(conn)  # the same validation (live refused, keys present ...)
+    profile = venue_profile(conn.venue)
+    client = _client(profile.spot_class, profile, conn, module=ccxt.pro)
+    if conn.url:
+        parts = urlsplit(conn.url)
+        ws = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+        client.urls["api"]["ws"] = {
+            "public": {k: f"{ws}/v5/public/{k}" for k in ("spot", "linear", "inverse", "option")},
+            "private": {k: f"{ws}/v5/private" for k in ("contract", "usdc", "trade")},
+        }
+    client.streaming["keepAlive"] = int(ping_seconds * 1000)
+    # the REST positions snapshot ccxt would load first is of no use to a trigger
+    client.options["watchPositions"] = {"fetchPositionsSnapshot": False}
+    return client
+
+
+class CcxtTriggerStream:
+    def __init__(
+        self,
+        client: Any,
+        on_event: Callable[[str], None],
+        on_lost: Callable[[str], None],
+        on_reconnect: Callable[[], None],
+    ) -> None:
+        self.client = client
+        self._on_event = on_event
+        self._on_lost = on_lost
+        self._on_reconnect = on_reconnect
+        self._lost = False
+        self.events = 0
+        self.reconnects = 0
+
+    def __repr__(self) -> str:
+        return f"CcxtTriggerStream(events={self.events}, reconnects={self.reconnects})"
+
+    async def run(self) -> None:
+        """Watch until cancelled (the caller owns the task and closes the client)."""
+        await self.client.load_markets()
+        watches: dict[str, Callable[[], Awaitable[Any]]] = {
+            "balance": self.client.watch_balance,
+            "position": self.client.watch_positions,
+            "order": self.client.watch_orders,
+            "fill": self.client.watch_my_trades,
+        }
+        await asyncio.gather(*(self._watch(kind, watch) for kind, watch in watches.items()))
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def _watch(self, kind: str, watch: Callable[[], Awaitable[Any]]) -> None:
+        failures = 0
+        while True:
+            pending = asyncio.ensure_future(watch())
+            if self._lost:
+                await self._confirm_reconnect(pending)
+            try:
+                await pending
+            except asyncio.CancelledError:
+                pending.cancel()
+                raise
+            except Exception as exc:  # any failure: the socket is replaced
+                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                failures += 1
+                if not self._lost:
+                    self._lost = True
+                    log.warning("stream lost; REST reconcile until it is back", error=str(exc))
+                    self._on_lost(kind)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            self.events += 1
+            self._on_event(kind)
+
+    async def _confirm_reconnect(self, pending: asyncio.Future[Any]) -> None:
+        """Report the new socket once it is connected (its subscription follows at once)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONNECT_TIMEOUT
+        while self._lost and not pending.done() and loop.time() < deadline:
+            clients = list((getattr(self.client, "clients", None) or {}).values())
+            up = [c for c in clients if c.connected is not None and c.connected.done()]
+            if any(not c.connected.cancelled() and c.connected.exception() is None for c in up):
+                self._lost = False
+                self.reconnects += 1
+                log.info("stream reconnected; next cycle is a full REST reconcile")
+                self._on_reconnect()
+                return
+            await asyncio.sleep(0.01)  # a bounded wait on ccxt's state, during reconnects only
