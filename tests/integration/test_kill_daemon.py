@@ -154,6 +154,11 @@ def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_str
                 daemon.kill()
         venue.stop()
 
+    # no life sent an id the venue already had (the adapter would have looked it up), none died
+    # with an error of its own
+    logs = {d.log.name: d.log.read_text() for d in lives}
+    assert [n for n, text in logs.items() if "create_order_outcome_unknown" in text] == []
+    assert [n for n, text in logs.items() if "Traceback" in text] == []
     # no client id twice on the venue, and each one is an intent the database wrote first
     ids = Counter(o["orderLinkId"] for o in orders)
     assert [cid for cid, n in ids.items() if n > 1] == []
