@@ -86,7 +86,7 @@ async def build_port(
         from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, start_simulator
 
         resumed = persist.load(paper_state) if paper_state else None  # the same account again
-        sim = await start_simulator(venue=resumed, **paper_sim_options(config))
+        sim = await start_simulator(venue=resumed, rate_limits=True, **paper_sim_options(config))
         closers.append(sim.stop)
         if paper_state is not None:
             keeper = persist.Keeper(sim.venue, paper_state)

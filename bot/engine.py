@@ -7,6 +7,7 @@ double a hedge. Startup runs the same reconcile as every cycle.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
@@ -50,6 +51,7 @@ from bot.universe import (
 from strategies.base import Strategy
 
 log = get_logger("bot.engine")
+_LOGGED = ("orders", "rejected", "targets", "why", "duration_ms", "venue_requests")
 Clock = Callable[[], datetime]
 
 
@@ -165,6 +167,7 @@ class Engine:
         number = await self.store.next_cycle_number()
         bind_cycle(number)
         self._requests_before = requests_used(self.port)
+        self._started = time.perf_counter()
         now = self.clock()
         state, state_reason = await self.store.trading_state()
         if (wanted := await flatten.flattened(self.store)) != self.flattened:
@@ -355,8 +358,7 @@ class Engine:
         summary["account"] = account_view(
             snapshot, self.config.specs(), self.quote, self.limits.collateral_ratio
         )
-        if self._requests_before is not None:
-            summary["venue_requests"] = (requests_used(self.port) or 0) - self._requests_before
+        self._cost(summary)
         if act.fatal or stop_act.fatal:
             fatal = act.fatal or stop_act.fatal
             assert fatal is not None
@@ -369,9 +371,15 @@ class Engine:
         log.info(
             "cycle done",
             outcome=outcome,
-            **{k: v for k, v in summary.items() if k in ("orders", "rejected", "targets", "why")},
+            **{k: v for k, v in summary.items() if k in _LOGGED},
         )
         return CycleOutcome(number, outcome, summary)
+
+    def _cost(self, summary: dict[str, object]) -> None:
+        """What the cycle cost so far: wall time and venue requests (issue 10.6)."""
+        summary["duration_ms"] = round((time.perf_counter() - self._started) * 1000, 1)
+        if self._requests_before is not None:
+            summary["venue_requests"] = (requests_used(self.port) or 0) - self._requests_before
 
     async def _protect(
         self, number: int, snapshot: Snapshot, *, refresh: bool
@@ -395,7 +403,6 @@ class Engine:
         why: str,
         events: list[EventRecord] | None = None,
     ) -> CycleOutcome:
-        log.warning("decision skipped", reason=why)
         await self.store.record_cycle(
             CycleRecord(
                 number=number,
@@ -407,8 +414,11 @@ class Engine:
                 events=[*(events or []), EventRecord("cycle_skipped", why, "warning", {})],
             )
         )
-        await self.store.finish_cycle(number, "skipped", {"reason": why})
-        return CycleOutcome(number, "skipped", {"reason": why})
+        summary: dict[str, object] = {"reason": why}
+        self._cost(summary)
+        log.warning("decision skipped", **summary)
+        await self.store.finish_cycle(number, "skipped", summary)
+        return CycleOutcome(number, "skipped", summary)
 
     async def _halt(self, reason: str) -> None:
         explain.loud(TradingState.HALTED.value, reason, level="error")

@@ -1,46 +1,89 @@
-"""A request budget shared by every ccxt client of one account.
+"""A request budget shared by every ccxt client of one account: the venue's own windows.
 
-ccxt's own limiter (``enableRateLimit``) paces one client instance by endpoint weight and stays on.
-It knows nothing about other instances: with spot and perp on two clients of one account
-(Binance ``binance`` + ``binanceusdm``) both draw from the venue's per-account allowance. This
-budget caps the sum, counting adapter calls to ccxt (one unit per call and per page; a
-``load_markets`` that makes 3 HTTP requests counts once) over a sliding window (asyncio-throttle).
+Each HTTP request waits, if it must, until every window it draws on has room: the account-wide
+window (Bybit: 600 requests per 5 s per IP) and its endpoint's window (Bybit: per UID, per
+endpoint, per second; ``bot.exchange.limits``). A window is a rolling log of admissions, as the
+venue counts them, not a token bucket: a bucket refilled continuously lets 1.5x its size through
+in some one-second span, which is exactly what the venue refuses. ``margin`` stretches every window
+a little, so requests the network bunches together on the way still arrive inside the limit.
 
-On by default at 50 calls/s per account, above what ccxt's limiter lets one Bybit client send
-(weight 5 x 20 ms = 10 reads/s), so stacking costs nothing in normal operation. Measured on the
-loopback simulator, one observe cycle (6 reads, mean of 5 cycles):
-ccxt limiter on: 523 ms without a budget, 523 ms with 50/s, 522 ms with 20/s;
-ccxt limiter off: 5 ms without, 5 ms with 50/s, 204 ms with 20/s (the window binding).
-tests/integration/test_adapter_budget.py checks the accounting and the sharing.
+Requests that find room are never delayed: a steady cycle's 5 reads go out at once (ccxt's own
+limiter, which paced every Bybit request 100 ms apart, is off; see factory).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from asyncio_throttle import Throttler
+from bot.exchange.limits import IP_LIMIT, Endpoint
 
-DEFAULT_REQUESTS_PER_SECOND = 50
+DEFAULT_REQUESTS, DEFAULT_PERIOD = IP_LIMIT
+DEFAULT_MARGIN = 0.05  # windows 5 % longer than the venue's
+
+
+class Window:
+    """At most ``rate`` units in any ``period`` seconds (a sliding log)."""
+
+    def __init__(self, rate: int, period: float) -> None:
+        if rate < 1 or period <= 0:
+            raise ValueError("a request budget needs rate >= 1 and period > 0")
+        self.rate, self.period = rate, period
+        self._times: deque[float] = deque()
+
+    def wait(self, now: float, units: int) -> float:
+        """Seconds until ``units`` fit (0: now)."""
+        if units > self.rate:
+            raise ValueError(f"{units} units can never fit a window of {self.rate}")
+        times = self._times
+        while times and times[0] <= now - self.period:
+            times.popleft()
+        over = len(times) + units - self.rate
+        return 0.0 if over <= 0 else times[over - 1] + self.period - now
+
+    def take(self, now: float, units: int) -> None:
+        self._times.extend([now] * units)
 
 
 @dataclass
 class RequestBudget:
-    """``async with budget:`` before each request; the window is ``period`` seconds long."""
+    """``await budget.acquire(endpoint, units)`` before each request."""
 
-    rate: int = DEFAULT_REQUESTS_PER_SECOND
-    period: float = 1.0
-    used: int = 0  # requests admitted so far (for tests and diagnostics)
-    _throttler: Throttler = field(init=False, repr=False)
+    rate: int = DEFAULT_REQUESTS
+    period: float = DEFAULT_PERIOD
+    margin: float = DEFAULT_MARGIN
+    used: int = 0  # requests admitted so far (the cycle summary records the delta)
+    waited: float = 0.0  # seconds requests spent waiting for a window (diagnostics)
+    _all: Window = field(init=False, repr=False)
+    _endpoints: dict[str, Window] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.rate < 1 or self.period <= 0:
-            raise ValueError("a request budget needs rate >= 1 and period > 0")
-        self._throttler = Throttler(rate_limit=self.rate, period=self.period, retry_interval=0.005)
+        self._all = Window(self.rate, self.period * (1 + self.margin))
 
-    async def acquire(self) -> None:
-        await self._throttler.acquire()
+    async def acquire(self, endpoint: Endpoint | None = None, units: int = 1) -> None:
+        windows = [self._all]
+        if endpoint is not None:
+            window = self._endpoints.get(endpoint.key)
+            if window is None:
+                window = Window(endpoint.limit, 1.0 + self.margin)
+                self._endpoints[endpoint.key] = window
+            windows.append(window)
+        start = time.monotonic()
+        while True:
+            now = time.monotonic()
+            # all-request window counts requests; endpoint windows count orders of a batch
+            delay = max([windows[0].wait(now, 1), *(w.wait(now, units) for w in windows[1:])])
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)
+        windows[0].take(now, 1)
+        for w in windows[1:]:
+            w.take(now, units)
         self.used += 1
+        self.waited += now - start
 
     async def __aenter__(self) -> RequestBudget:
         await self.acquire()

@@ -17,6 +17,7 @@ from bot.errors import ExchangeError, FatalExchangeError
 from bot.exchange import ccxt_mapping as m
 from bot.exchange.budget import RequestBudget
 from bot.exchange.classify import classify
+from bot.exchange.limits import cost, endpoint
 from bot.exchange.retry import RetryPolicy, Sleep, with_retry
 from bot.exchange.venues import VenueProfile
 
@@ -59,6 +60,8 @@ class CcxtBase:
         self._funding_hours: dict[str, int] = {}
         self._inflight: dict[object, asyncio.Future[Any]] = {}
         self._traded: set[str] = set()  # perps we touched: venues that list fills per symbol
+        self._sent = 0  # HTTP requests sent (every page, every retry, load_markets' three)
+        self._pace()
 
     def __repr__(self) -> str:
         kinds = ",".join(sorted(k.value for k in self._kinds))
@@ -76,16 +79,28 @@ class CcxtBase:
         return self._kinds
 
     @property
-    def requests_used(self) -> int | None:
-        """Calls admitted by the request budget so far (the cycle summary records the delta)."""
-        return self._budget.used if self._budget is not None else None
+    def requests_used(self) -> int:
+        """HTTP requests sent so far (the cycle summary records the delta)."""
+        return self._sent
 
     # -- plumbing -------------------------------------------------------------------------------
 
+    def _pace(self) -> None:
+        """Route every HTTP request of the client (ccxt's implicit API methods all call
+        ``request``) through the budget's windows for its endpoint, and count it."""
+        send = self._client.request
+
+        async def paced(path: str, *args: Any, **kwargs: Any) -> Any:
+            params = args[2] if len(args) > 2 else kwargs.get("params")
+            if self._budget is not None:
+                await self._budget.acquire(endpoint(path, params), cost(path, params))
+            self._sent += 1
+            return await send(path, *args, **kwargs)
+
+        self._client.request = paced
+
     async def _once(self, operation: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         try:
-            if self._budget is not None:
-                await self._budget.acquire()
             return await fn(*args)
         except ExchangeError:
             raise

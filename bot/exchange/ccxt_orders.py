@@ -132,8 +132,6 @@ class CcxtOrders(CcxtBase):
             self._traded.add(symbol)
         cid = intent.client_order_id
         try:
-            if self._budget is not None:
-                await self._budget.acquire()
             order = await self._client.create_order(
                 symbol, order_type, intent.side.value, amount, price, params
             )

@@ -16,6 +16,7 @@ from bot.domain import MarketKind
 from bot.errors import ConfigError
 from bot.exchange.budget import RequestBudget
 from bot.exchange.ccxt_adapter import BOTH_KINDS, CcxtExchange
+from bot.exchange.limits import PACED
 from bot.exchange.port import ExchangePort
 from bot.exchange.retry import RetryPolicy
 from bot.exchange.split import SplitExchange
@@ -82,11 +83,17 @@ def ccxt_client(conn: VenueConnection, class_name: str | None = None) -> Any:
 
 
 def _client(
-    class_name: str, profile: VenueProfile, conn: VenueConnection, module: Any = ccxt_async
+    class_name: str,
+    profile: VenueProfile,
+    conn: VenueConnection,
+    module: Any = ccxt_async,
+    *,
+    paced: bool = False,
 ) -> Any:
     """``module``: ccxt.async_support, or ccxt.pro for the websocket client (ccxt_stream.py)."""
     config: dict[str, Any] = copy.deepcopy(dict(profile.config[class_name]))
-    config["enableRateLimit"] = conn.enable_rate_limit
+    # a client the adapter paces by the venue's own windows (limits.py) needs no second limiter
+    config["enableRateLimit"] = conn.enable_rate_limit and not (paced and profile.name in PACED)
     config["timeout"] = conn.timeout_ms
     if conn.api_key is not None and conn.api_secret is not None:
         config["apiKey"] = conn.api_key.get_secret_value()
@@ -126,17 +133,17 @@ def create_exchange(
     profile = venue_profile(conn.venue)
     budget = budget if budget is not None else RequestBudget()
     if profile.unified:
-        client = _client(profile.spot_class, profile, conn)
+        client = _client(profile.spot_class, profile, conn, paced=True)
         return CcxtExchange(client, profile, kinds=BOTH_KINDS, budget=budget, retry=retry)
     spot = CcxtExchange(
-        _client(profile.spot_class, profile, conn),
+        _client(profile.spot_class, profile, conn, paced=True),
         profile,
         kinds=frozenset({MarketKind.SPOT}),
         budget=budget,
         retry=retry,
     )
     perp = CcxtExchange(
-        _client(profile.perp_class, profile, conn),
+        _client(profile.perp_class, profile, conn, paced=True),
         profile,
         kinds=frozenset({MarketKind.PERP}),
         budget=budget,

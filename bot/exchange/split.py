@@ -43,8 +43,9 @@ class SplitExchange:
 
     @property
     def requests_used(self) -> int | None:
-        # both clients draw from one shared budget (see factory.create_exchange)
-        return getattr(self._perp, "requests_used", None)
+        counts = [getattr(p, "requests_used", None) for p in (self._spot, self._perp)]
+        known = [c for c in counts if isinstance(c, int)]
+        return sum(known) if known else None
 
     async def load_markets(self) -> Mapping[str, MarketInfo]:
         if self._markets is None:

@@ -96,9 +96,10 @@ BYBIT = VenueProfile(
     trigger_params=_frozen({"orderFilter": "StopOrder"}),
     stop_params=_frozen({"triggerBy": "MarkPrice"}),
     client_id_param="orderLinkId",
-    # a listing without orderFilter may already return every kind (the simulator does; unverified
-    # on real Bybit): a second, conditional-only listing costs one read and cannot miss a stop
-    listing_includes_triggers=False,
+    # GET /v5/order/realtime (and /history) without orderFilter: "classic account spot: return
+    # Order active order by default; Others: all kinds of orders by default" (Bybit v5 docs), so
+    # one listing of linear orders by settle coin holds our conditional stops too
+    listing_includes_triggers=True,
     fetch_order_by_client_id=False,
     funding_paid_positive=True,  # execFee > 0 means we paid (EXCHANGE-PROTOCOL §3.3, §7.9)
     funding_info_field="execFee",

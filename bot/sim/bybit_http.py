@@ -25,6 +25,7 @@ from bot.sim.bybit_auth import AuthError, Credentials, verify
 from bot.sim.bybit_params import Params
 from bot.sim.errors import VenueError, params_error
 from bot.sim.faults import MESSAGES, FaultRule, Faults
+from bot.sim.ratelimit import IP_REFUSED, SimLimits, Verdict
 from bot.sim.venue import Venue
 
 Handler = Callable[[Venue, Params], Any]
@@ -48,6 +49,7 @@ class BybitFront:
         self._creds = credentials
         self._clock_ms = clock_ms
         self._stopping = asyncio.Event()
+        self.limits: SimLimits | None = None  # Bybit's request windows, when enforced
         # (method, path) -> requests received, so tests can count what a bot cycle costs
         self.requests: Counter[tuple[str, str]] = Counter()
         self._routes: dict[tuple[str, str], tuple[Handler, bool]] = {
@@ -104,6 +106,12 @@ class BybitFront:
             if early is not None:
                 return early
         handler, signed = route
+        verdict = await self._limit(request)
+        if verdict.status != 200:
+            return web.Response(status=verdict.status, text=IP_REFUSED)
+        if verdict.ret_code:
+            body = self._envelope({}, verdict.ret_code, MESSAGES[verdict.ret_code])
+            return web.json_response(body, headers=verdict.headers)
         try:
             body = await self._serve(request, handler, signed, rule)
         except AuthError as exc:
@@ -112,7 +120,17 @@ class BybitFront:
             )
         if rule is not None and rule.kind == "drop_after_accept":
             return self._drop(request)
-        return web.json_response(body)
+        return web.json_response(body, headers=verdict.headers)
+
+    async def _limit(self, request: web.Request) -> Verdict:
+        if self.limits is None:
+            return Verdict()
+        payload = await request.text() if request.method == "POST" else ""
+        try:
+            params = _parse(request, payload)
+        except VenueError:
+            params = {}  # a malformed body is refused by the handler, after counting
+        return self.limits.check(request.path, params)
 
     async def _serve(
         self, request: web.Request, handler: Handler, signed: bool, rule: FaultRule | None

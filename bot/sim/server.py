@@ -30,6 +30,7 @@ from bot.sim.bybit_http import BybitFront
 from bot.sim.faults import Faults
 from bot.sim.feed_base import FeedRangeError, PriceFeed
 from bot.sim.markets import VenueConfig
+from bot.sim.ratelimit import SimLimits
 from bot.sim.replay import ReplayFeed
 from bot.sim.scenario import Scenario
 from bot.sim.synthetic import SyntheticFeed
@@ -146,6 +147,7 @@ async def start_simulator(
     tick_seconds: float = CLOCK_TICK_SECONDS,
     scenario: Scenario | Path | str | None = None,
     ws_faults: Faults | str | None = None,
+    rate_limits: bool = False,
 ) -> RunningSimulator:
     """Serve a venue over Bybit v5 on ``host:port`` (port 0: a free one). Without ``venue`` one
     is built from ``feed`` (or ``data_dir``, or a seeded synthetic feed) and ``config`` (or
@@ -174,6 +176,8 @@ async def start_simulator(
         ws_faults.load(ws_spec)
     front = BybitFront(venue, Credentials(api_key, api_secret), faults)
     hub = WsHub(venue, Credentials(api_key, api_secret), ws_faults)
+    if rate_limits:  # Bybit's request windows (ratelimit.py)
+        front.limits = SimLimits()
     app = front.app()
     app.middlewares.append(hub.middleware)
     runner = web.AppRunner(app, shutdown_timeout=1.0, handler_cancellation=True)
@@ -210,6 +214,7 @@ async def sim_main(
         faults=faults_spec,
         speed=speed,
         scenario=scenario,
+        rate_limits=True,
     )
     pace = f"{speed:g}x" if speed else "clock still until POST /sim/advance"
     print(

@@ -4,6 +4,7 @@ the Binance profile's paths. A scripted stand-in for a ccxt client records every
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal as D
 from typing import Any
 
@@ -156,12 +157,10 @@ async def test_timeout_on_create_not_found_is_ambiguous_after_every_lookup() -> 
     with pytest.raises(AmbiguousSubmit):
         await exchange(client).create_order(intent())
     assert len(client.named("create_order")) == 1
-    # open and closed listings, plain and conditional
-    assert len(client.named("fetch_open_orders")) == 2
-    assert len(client.named("fetch_canceled_and_closed_orders")) == 2
-    assert {"orderLinkId": "hb-1-btc-1", "orderFilter": "StopOrder"} in [
-        c[3] for c in client.named("fetch_canceled_and_closed_orders")
-    ]
+    # open and closed listings; Bybit's hold conditional orders too without an orderFilter
+    assert [c[3] for c in client.named("fetch_open_orders")] == [{"orderLinkId": "hb-1-btc-1"}]
+    closed = client.named("fetch_canceled_and_closed_orders")
+    assert [c[3] for c in closed] == [{"orderLinkId": "hb-1-btc-1"}]
 
 
 async def test_response_without_an_id_is_resolved_by_lookup() -> None:
@@ -249,11 +248,22 @@ async def test_open_orders_merge_plain_and_conditional_listings() -> None:
     stop = row("sl-1", triggerPrice="65000")
     stop["id"] = "v-9"
     client = ScriptedClient(fetch_open_orders=[[row("hb-1")], [stop, row("hb-1")]])
-    orders = await exchange(client).fetch_open_orders(None)
+    separate = replace(BYBIT, listing_includes_triggers=False)  # a venue listing them apart
+    orders = await exchange(client, separate).fetch_open_orders(None)
     assert sorted(o.client_order_id or "" for o in orders) == ["hb-1", "sl-1"]
     first, second = client.named("fetch_open_orders")
     assert first[0] is None and first[3]["settleCoin"] == "USDT"
     assert second[3]["orderFilter"] == "StopOrder"
+
+
+async def test_bybit_lists_plain_and_conditional_orders_in_one_request() -> None:
+    stop = row("sl-1", triggerPrice="65000")
+    stop["id"] = "v-9"
+    client = ScriptedClient(fetch_open_orders=[[row("hb-1"), stop]])
+    orders = await exchange(client).fetch_open_orders(None)
+    assert sorted(o.client_order_id or "" for o in orders) == ["hb-1", "sl-1"]
+    (only,) = client.named("fetch_open_orders")
+    assert "orderFilter" not in only[3]
 
 
 async def test_spot_only_client_has_no_perp_listings() -> None:
