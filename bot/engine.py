@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from bot.domain import (
     IntentStatus,
     Snapshot,
     TradingState,
+    frozen_map,
 )
 from bot.errors import FatalExchangeError, TransientError
 from bot.exchange.port import ExchangePort
@@ -32,7 +33,7 @@ from bot.execution import ActResult, send_intents
 from bot.history import HistoryCache
 from bot.logging import bind_cycle, get_logger
 from bot.marks import MarkBook
-from bot.observe import observe
+from bot.observe import observe, read_concurrently
 from bot.planner import PlannerConfig, aggregate, plan
 from bot.protect import StopPolicy
 from bot.reconcile import ReconcileResult, ingest, resolve_intents
@@ -53,6 +54,10 @@ from strategies.base import Strategy
 log = get_logger("bot.engine")
 _LOGGED = ("orders", "rejected", "targets", "why", "duration_ms", "venue_requests")
 Clock = Callable[[], datetime]
+
+
+async def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -153,14 +158,22 @@ class Engine:
                 if s.funding_history_needed() > 0 and s.hedge.perp_symbol
             }
         )
-        return await observe(
-            self.port,
-            now=now,
-            markets=self.markets,
-            perp_symbols=self.perp_symbols(),
-            spot_symbols=self.spot_symbols(),
-            history=await self.history.bars(needs, now) if needs else None,
-            funding_history=await self.history.funding(fneeds, now) if fneeds else None,
+        # history (mostly cached) and the venue state in one round trip
+        snapshot, history, funding_history = await read_concurrently(
+            observe(
+                self.port,
+                now=now,
+                markets=self.markets,
+                perp_symbols=self.perp_symbols(),
+                spot_symbols=self.spot_symbols(),
+            ),
+            self.history.bars(needs, now) if needs else _nothing(),
+            self.history.funding(fneeds, now) if fneeds else _nothing(),
+        )
+        if history is None and funding_history is None:
+            return snapshot
+        return replace(
+            snapshot, history=frozen_map(history), funding_history=frozen_map(funding_history)
         )
 
     async def run_cycle(self) -> CycleOutcome:

@@ -8,6 +8,7 @@ This module holds the market-data reads.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -98,16 +99,15 @@ class CcxtExchange(CcxtOrders):
         groups: dict[MarketKind, list[str]] = {}
         for symbol in symbols:
             groups.setdefault(self._market(symbol).kind, []).append(symbol)
-        out: dict[str, Ticker] = {}
-        for kind, wanted in groups.items():
-            if kind == MarketKind.PERP and self._profile.perp_ticker_needs_book:
-                out.update(await self._book_tickers(wanted))
-                continue
-            raw = await self._tickers(kind, wanted)
-            for symbol in wanted:
-                if symbol in raw:
-                    out[symbol] = m.to_ticker(raw[symbol], symbol)
-        return out
+        # the categories' reads go out together: one round trip, not one per category
+        parts = await asyncio.gather(*(self._kind_tickers(k, w) for k, w in groups.items()))
+        return {symbol: t for part in parts for symbol, t in part.items()}
+
+    async def _kind_tickers(self, kind: MarketKind, wanted: list[str]) -> dict[str, Ticker]:
+        if kind == MarketKind.PERP and self._profile.perp_ticker_needs_book:
+            return await self._book_tickers(wanted)
+        raw = await self._tickers(kind, wanted)
+        return {s: m.to_ticker(raw[s], s) for s in wanted if s in raw}
 
     async def _book_tickers(self, symbols: list[str]) -> dict[str, Ticker]:
         book = await self._shared(

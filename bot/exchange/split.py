@@ -88,11 +88,10 @@ class SplitExchange:
 
     async def fetch_tickers(self, symbols: Sequence[str]) -> Mapping[str, Ticker]:
         spot, perp = await self._split(symbols)
+        reads = [side.fetch_tickers(s) for side, s in ((self._spot, spot), (self._perp, perp)) if s]
         out: dict[str, Ticker] = {}
-        if spot:
-            out.update(await self._spot.fetch_tickers(spot))
-        if perp:
-            out.update(await self._perp.fetch_tickers(perp))
+        for part in await asyncio.gather(*reads):  # both clients at once: one round trip
+            out.update(part)
         return out
 
     async def fetch_funding_rates(self, symbols: Sequence[str]) -> Mapping[str, FundingRate]:
