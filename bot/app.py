@@ -37,6 +37,7 @@ class App:
     port: ExchangePort
     engine: Engine
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    connection: Any = None  # the VenueConnection built here (stream mode opens its sockets)
 
     async def close(self) -> None:
         for closer in reversed(self.closers):
@@ -73,6 +74,7 @@ async def build_port(
     config: FileConfig,
     closers: list[Callable[[], Any]],
     paper_state: Path | None = None,
+    connections: list[Any] | None = None,
 ) -> tuple[ExchangePort, Callable[[], datetime]]:
     """The venue and the clock that goes with it. Paper mode without a venue URL starts the
     simulator inside this process, on a free loopback port, and talks to it through ccxt."""
@@ -105,16 +107,17 @@ async def build_port(
     REDACTOR.register(
         key.get_secret_value() if key else None, secret.get_secret_value() if secret else None
     )
-    port = create_exchange(
-        VenueConnection(
-            venue=runtime.venue,
-            mode=runtime.mode,
-            api_key=key,
-            api_secret=secret,
-            url=url,
-            allow_live=runtime.allow_live,
-        )
+    conn = VenueConnection(
+        venue=runtime.venue,
+        mode=runtime.mode,
+        api_key=key,
+        api_secret=secret,
+        url=url,
+        allow_live=runtime.allow_live,
     )
+    if connections is not None:  # the caller's copy, for stream mode
+        connections.append(conn)
+    port = create_exchange(conn)
     closers.append(port.close)
     return port, clock
 
@@ -144,6 +147,7 @@ async def build_app(
     paper_state: Path | None = None,
 ) -> App:
     closers: list[Callable[[], Any]] = []
+    connections: list[Any] = []
     # the store stamps rows with the engine's clock (the venue's time in paper mode), so cooldowns
     # and order-rate windows compare like with like; the clock is known once the port is built
     clock_box: list[Callable[[], datetime]] = [clock or wall_clock]
@@ -151,7 +155,7 @@ async def build_app(
     closers.append(store.close)
     try:
         if port is None:
-            port, venue_clock = await build_port(runtime, config, closers, paper_state)
+            port, venue_clock = await build_port(runtime, config, closers, paper_state, connections)
             clock = clock or venue_clock
             clock_box[0] = clock
         kill_file = runtime.kill_switch_file
@@ -170,4 +174,4 @@ async def build_app(
             if hasattr(result, "__await__"):
                 await result
         raise
-    return App(runtime, config, store, port, engine, closers)
+    return App(runtime, config, store, port, engine, closers, next(iter(connections), None))

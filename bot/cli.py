@@ -221,6 +221,7 @@ async def _serve(
 ) -> None:
     from bot.notify.service import alerts_running
     from bot.runner import ConfigWatcher, run_loop
+    from bot.stream.mode import stream_trigger
 
     every = interval or file_config.bot.interval
     try:
@@ -237,7 +238,11 @@ async def _serve(
             from bot.why import loud
 
             loud(state.value, f"starting while {state.value}: {why}")
-        async with alerts_running(app, every):
+        bot = file_config.bot
+        async with (
+            alerts_running(app, every),
+            stream_trigger(app.connection, bot.mode, bot.stream_ping_seconds) as trigger,
+        ):
             await run_loop(
                 app.engine,
                 interval=every,
@@ -245,6 +250,7 @@ async def _serve(
                 watcher=ConfigWatcher(runtime.config),
                 heartbeat=runtime.heartbeat_file,
                 stop=stop,
+                trigger=trigger,
             )
     finally:
         set_clock(wall_time)

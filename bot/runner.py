@@ -14,6 +14,7 @@ from bot.engine import CycleOutcome, Engine
 from bot.errors import ConfigError, FatalExchangeError
 from bot.logging import get_logger
 from bot.settings import FileConfig, load_config_file
+from bot.stream.trigger import CycleTrigger
 
 log = get_logger("bot.runner")
 T = TypeVar("T")
@@ -143,7 +144,10 @@ async def run_loop(
     watcher: ConfigWatcher,
     stop: asyncio.Event | None = None,
     heartbeat: Path | None = None,
+    trigger: CycleTrigger | None = None,
 ) -> list[CycleOutcome]:
+    """``trigger`` (stream mode): a stream update cuts the wait short; the interval still bounds
+    the time between cycles."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -160,6 +164,8 @@ async def run_loop(
     try:
         while not stop.is_set() and (max_cycles is None or len(outcomes) < max_cycles):
             await maybe_reload(engine, watcher)
+            if trigger is not None:
+                trigger.before_cycle(engine)
             try:
                 outcomes.append(await engine.run_cycle())
                 failures = 0
@@ -177,6 +183,9 @@ async def run_loop(
                 await asyncio.to_thread(_beat, heartbeat)
             if max_cycles is not None and len(outcomes) >= max_cycles:
                 break
+            if trigger is not None:
+                await trigger.pause(stop, interval)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
     finally:

@@ -57,6 +57,9 @@ class Strict(BaseModel):
 class BotSection(Strict):
     interval: float = Field(default=10.0, gt=0, le=86_400)
     quote: str = "USDT"
+    # "stream": the venue's private streams start a cycle at once (README "Stream mode")
+    mode: Literal["poll", "stream"] = "poll"
+    stream_ping_seconds: float = Field(default=10.0, gt=0, le=60)  # silent after 2 missed pongs
 
 
 class PlannerSection(Strict):

@@ -7,17 +7,24 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import SecretStr
 
 from bot.exchange.ccxt_stream import stream_client
 from bot.exchange.factory import VenueConnection
+from bot.runner import ConfigWatcher, run_loop
 from bot.sim.manual import ManualFeed
 from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, RunningSimulator, start_simulator
+from bot.sim.venue import Venue
 from bot.sim.ws.hub import WsHub
+from bot.stream.mode import stream_trigger
+from bot.stream.trigger import CycleTrigger
 from tests.fixtures.sim.harness import T0
+from tests.integration.paper import Paper
 
 
 def pro_client(url: str, secret: str = DEFAULT_API_SECRET, keep_alive_ms: int = 18_000) -> Any:
@@ -61,3 +68,66 @@ async def pro_sim(
     finally:
         await ex.close()
         await sim.stop()
+
+
+@dataclass
+class StreamBot:
+    """The daemon loop (bot.runner.run_loop) in stream mode on a Paper rig over HTTP."""
+
+    paper: Paper
+    trigger: CycleTrigger
+    stop: asyncio.Event
+    task: asyncio.Task[Any]
+
+    @property
+    def sim(self) -> RunningSimulator:
+        assert self.paper.sim is not None
+        return self.paper.sim
+
+
+def paper_connection(url: str) -> VenueConnection:
+    return VenueConnection(
+        venue="bybit",
+        mode="paper",
+        api_key=SecretStr(DEFAULT_API_KEY),
+        api_secret=SecretStr(DEFAULT_API_SECRET),
+        url=url,
+        enable_rate_limit=False,
+    )
+
+
+@asynccontextmanager
+async def stream_bot(
+    paper: Paper, *, mode: str = "stream", interval: float = 3600.0, ping_seconds: float = 10.0
+) -> AsyncIterator[StreamBot]:
+    """Run the loop until the block ends; the long default interval leaves the stream as the
+    only thing that starts a cycle after the first."""
+    assert paper.sim is not None, "stream mode needs the HTTP transport"
+    stop = asyncio.Event()
+    conn = paper_connection(paper.sim.url)
+    async with stream_trigger(conn, mode, ping_seconds) as trigger:
+        assert trigger is not None
+        task = asyncio.create_task(
+            run_loop(
+                paper.engine,
+                interval=interval,
+                max_cycles=None,
+                watcher=ConfigWatcher(None),
+                stop=stop,
+                trigger=trigger,
+            )
+        )
+        try:
+            yield StreamBot(paper, trigger, stop, task)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+
+def perp_size(venue: Venue, symbol: str = "BTCUSDT") -> Decimal:
+    pos = venue.account.positions.get(symbol)
+    return pos.size if pos is not None else Decimal(0)
+
+
+def perp_orders(venue: Venue, symbol: str = "BTCUSDT") -> list[str]:
+    return [o.link_id for o in venue.book.orders.values() if o.symbol == symbol]
