@@ -29,14 +29,7 @@ from tests.integration.paper import Paper
 
 def pro_client(url: str, secret: str = DEFAULT_API_SECRET, keep_alive_ms: int = 18_000) -> Any:
     """The client stream mode builds (bot/exchange/ccxt_stream.py), unmodified ccxt.pro.bybit."""
-    conn = VenueConnection(
-        venue="bybit",
-        mode="paper",
-        api_key=SecretStr(DEFAULT_API_KEY),
-        api_secret=SecretStr(secret),
-        url=url,
-        enable_rate_limit=False,
-    )
+    conn = paper_connection(url, secret)
     ex = stream_client(conn, ping_seconds=keep_alive_ms / 1000)
     ex.options["watchPositions"] = {}  # ccxt's default: a REST snapshot first
     return ex
@@ -85,12 +78,12 @@ class StreamBot:
         return self.paper.sim
 
 
-def paper_connection(url: str) -> VenueConnection:
+def paper_connection(url: str, secret: str = DEFAULT_API_SECRET) -> VenueConnection:
     return VenueConnection(
         venue="bybit",
         mode="paper",
         api_key=SecretStr(DEFAULT_API_KEY),
-        api_secret=SecretStr(DEFAULT_API_SECRET),
+        api_secret=SecretStr(secret),
         url=url,
         enable_rate_limit=False,
     )
