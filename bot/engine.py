@@ -21,8 +21,6 @@ from bot.cycle_memory import CycleMemory, cycle_summary
 from bot.decide import Decision, build_strategies, decide
 from bot.domain import (
     HedgeTarget,
-    IntentPurpose,
-    IntentStatus,
     Snapshot,
     TradingState,
     frozen_map,
@@ -177,13 +175,12 @@ class Engine:
         )
 
     async def run_cycle(self) -> CycleOutcome:
-        number = await self.store.next_cycle_number()
+        self._started = time.perf_counter()
+        number, state, state_reason, raw = await self.store.cycle_start(flatten.CURSOR)
         bind_cycle(number)
         self._requests_before = requests_used(self.port)
-        self._started = time.perf_counter()
         now = self.clock()
-        state, state_reason = await self.store.trading_state()
-        if (wanted := await flatten.flattened(self.store)) != self.flattened:
+        if (wanted := flatten.names(raw)) != self.flattened:
             self.flattened = wanted  # `hedgebot flatten` / `resume --hedge` while running
             self.apply_config(self.config)
         try:
@@ -264,12 +261,7 @@ class Engine:
         state_reason: str,
         events: list[EventRecord],
     ) -> CycleOutcome:
-        recent = await self.store.intents(purpose=IntentPurpose.HEDGE, limit=200)
-        last_at: dict[str, datetime] = {}
-        for i in recent:
-            if i.status != IntentStatus.LOST:  # never reached the venue: no reason to wait
-                last_at[i.symbol] = max(last_at.get(i.symbol, i.created_at), i.created_at)
-        per_minute = sum(1 for i in recent if (now - i.created_at).total_seconds() < 60)
+        last_at, per_minute = await self.store.hedge_activity(now - timedelta(seconds=60))
         waiting = self.stop_fills.waiting(now)
         events += [
             EventRecord("rehedge_wait", f"{s}: re-hedge after a stop-loss waits until {t}")

@@ -20,7 +20,11 @@ CURSOR = "flattened_hedges"
 
 
 async def flattened(store: Store) -> frozenset[str]:
-    raw = await store.get_cursor(CURSOR)
+    return names(await store.get_cursor(CURSOR))
+
+
+def names(raw: str | None) -> frozenset[str]:
+    """The flattened hedges stored under CURSOR."""
     return frozenset(json.loads(raw)) if raw else frozenset()
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import IntentPurpose, IntentStatus, OrderIntent, OrderKind, Side
@@ -23,30 +23,50 @@ def _limited(stmt: Any, limit: int | None) -> Any:
     return stmt if limit is None else stmt.limit(limit)
 
 
-def add_intents(session: AsyncSession, intents: Collection[OrderIntent], now: datetime) -> None:
-    session.add_all(
-        IntentRow(
-            client_order_id=i.client_order_id,
-            cycle=i.cycle,
-            hedge=i.hedge,
-            symbol=i.symbol,
-            side=Side(i.side).value,
-            kind=OrderKind(i.kind).value,
-            purpose=IntentPurpose(i.purpose).value,
-            qty=i.qty,
-            price=i.price,
-            trigger_price=i.trigger_price,
-            reduce_only=i.reduce_only,
-            status=IntentStatus.PENDING.value,
-            venue_order_id=None,
-            filled_qty=Decimal(0),
-            avg_price=None,
-            reason=None,
-            created_at=now,
-            updated_at=now,
-        )
-        for i in intents
+def _intent_values(i: OrderIntent, now: datetime) -> dict[str, Any]:
+    return {
+        "client_order_id": i.client_order_id,
+        "cycle": i.cycle,
+        "hedge": i.hedge,
+        "symbol": i.symbol,
+        "side": Side(i.side).value,
+        "kind": OrderKind(i.kind).value,
+        "purpose": IntentPurpose(i.purpose).value,
+        "qty": i.qty,
+        "price": i.price,
+        "trigger_price": i.trigger_price,
+        "reduce_only": i.reduce_only,
+        "status": IntentStatus.PENDING.value,
+        "venue_order_id": None,
+        "filled_qty": Decimal(0),
+        "avg_price": None,
+        "reason": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def insert_intents(
+    session: AsyncSession, intents: Collection[OrderIntent], now: datetime
+) -> None:
+    """Write intents ahead (PENDING), all in one multi-row INSERT."""
+    if intents:
+        await session.execute(insert(IntentRow), [_intent_values(i, now) for i in intents])
+
+
+async def hedge_activity(session: AsyncSession, since: datetime) -> tuple[dict[str, datetime], int]:
+    """For the planner's cooldown and the risk guard's order rate, by aggregate queries: the
+    newest hedge intent per symbol that reached (or may have reached) the venue, and how many
+    hedge intents were written since ``since``."""
+    hedge = IntentRow.purpose == IntentPurpose.HEDGE.value
+    newest = select(IntentRow.symbol, func.max(IntentRow.created_at)).where(
+        hedge, IntentRow.status != IntentStatus.LOST.value
     )
+    rows = await session.execute(newest.group_by(IntentRow.symbol))
+    recent = await session.scalar(
+        select(func.count()).select_from(IntentRow).where(hedge, IntentRow.created_at > since)
+    )
+    return {symbol: at for symbol, at in rows if at is not None}, int(recent or 0)
 
 
 async def update_intent(

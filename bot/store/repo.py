@@ -94,12 +94,20 @@ class Store:
         async with self._tx() as s:
             return await journal.next_cycle_number(s)
 
+    async def cycle_start(self, cursor: str) -> tuple[int, TradingState, str, str | None]:
+        """What a cycle reads before observing, in one transaction: its number, the trading
+        state and its reason, and the value of ``cursor``."""
+        async with self._tx() as s:
+            number = await journal.next_cycle_number(s)
+            trading_state, reason = await state.trading_state(s)
+            return number, trading_state, reason, await state.get_cursor(s, cursor)
+
     async def record_cycle(self, record: CycleRecord) -> None:
         """The cycle row (outcome "started"), its targets, its intents (PENDING), rejections and
         events, all or nothing. Raises StoreConflict on a duplicate cycle or client order id."""
         try:
             async with self._tx() as s:
-                journal.add_cycle(s, record, self._clock())
+                await journal.add_cycle(s, record, self._clock())
         except IntegrityError as exc:
             raise StoreConflict(f"cycle {record.number} not recorded: {_first_line(exc)}") from exc
 
@@ -130,7 +138,7 @@ class Store:
         All or nothing; raises StoreConflict on a duplicate client order id."""
         try:
             async with self._tx() as s:
-                orders.add_intents(s, intents, self._clock())
+                await orders.insert_intents(s, intents, self._clock())
         except IntegrityError as exc:
             raise StoreConflict(f"intents not recorded: {_first_line(exc)}") from exc
 
@@ -172,6 +180,12 @@ class Store:
             return await orders.intents(
                 s, statuses=statuses, symbol=symbol, purpose=purpose, limit=limit
             )
+
+    async def hedge_activity(self, since: datetime) -> tuple[dict[str, datetime], int]:
+        """Newest hedge intent per symbol (LOST ones left out: they never reached the venue) and
+        the number of hedge intents written after ``since``: two aggregate queries."""
+        async with self._tx() as s:
+            return await orders.hedge_activity(s, since)
 
     # venue ledger ---------------------------------------------------------------------------
 
