@@ -80,6 +80,11 @@ class MemoryStore:
     async def next_cycle_number(self) -> int:
         return max(self._cycles, default=0) + 1
 
+    async def cycle_start(self, cursor: str) -> tuple[int, TradingState, str, str | None]:
+        """Its number, the trading state and its reason, and the value of ``cursor``."""
+        state, reason = self._state
+        return await self.next_cycle_number(), state, reason, self._cursors.get(cursor)
+
     async def record_cycle(self, record: CycleRecord) -> None:
         if record.number in self._cycles:
             raise StoreConflict(f"cycle {record.number} not recorded: duplicate cycle")
@@ -187,6 +192,19 @@ class MemoryStore:
                 if limit is not None and len(out) >= limit:
                     break
         return out
+
+    async def hedge_activity(self, since: datetime) -> tuple[dict[str, datetime], int]:
+        """Newest hedge intent per symbol (LOST ones left out) and how many hedge intents were
+        written after ``since``."""
+        newest: dict[str, datetime] = {}
+        recent = 0
+        for i in self._intents.values():
+            if i.purpose != IntentPurpose.HEDGE:
+                continue
+            recent += i.created_at > since
+            if i.status != IntentStatus.LOST:
+                newest[i.symbol] = max(newest.get(i.symbol, i.created_at), i.created_at)
+        return newest, recent
 
     def _reject(self, cycle: int | None, hedge: str, symbol: str, source: str, reason: str,
                 cid: str | None, side: Side | None, qty: Decimal | None,

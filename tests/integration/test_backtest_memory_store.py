@@ -42,3 +42,38 @@ def clocked() -> tuple[MemoryStore, sql.Clock]:
 
 for _name in SHARED:
     globals()[_name] = getattr(sql, _name)
+
+
+async def test_cycle_start_and_hedge_activity_answer_like_the_sql_store() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.domain import IntentPurpose, IntentStatus, TradingState
+    from bot.store import Store
+    from tests.integration.test_speed_store import _intent
+
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    now = [t0]
+    sql_store = Store.from_url("sqlite+aiosqlite:///:memory:", clock=lambda: now[0])
+    await sql_store.create_schema()
+    answers = []
+    try:
+        for s in (sql_store, MemoryStore(clock=lambda: now[0])):
+            now[0] = t0
+            await s.set_trading_state(TradingState.HALTED, "test")
+            await s.set_cursor("flattened_hedges", '["btc"]')
+            await s.add_intents([_intent("a", "BTC/USDT:USDT")])
+            now[0] = t0 + timedelta(seconds=30)
+            await s.add_intents([_intent("b", "BTC/USDT:USDT"), _intent("c", "ETH/USDT:USDT")])
+            await s.update_intent("c", IntentStatus.LOST)
+            now[0] = t0 + timedelta(seconds=90)
+            await s.add_intents([_intent("s", "ETH/USDT:USDT", IntentPurpose.STOP)])
+            answers.append(
+                (
+                    await s.cycle_start("flattened_hedges"),
+                    await s.hedge_activity(t0 + timedelta(seconds=10)),
+                )
+            )
+    finally:
+        await sql_store.close()
+    assert answers[0] == answers[1]
+    assert answers[1][1] == ({"BTC/USDT:USDT": t0 + timedelta(seconds=30)}, 2)
