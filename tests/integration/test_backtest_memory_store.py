@@ -77,3 +77,18 @@ async def test_cycle_start_and_hedge_activity_answer_like_the_sql_store() -> Non
         await sql_store.close()
     assert answers[0] == answers[1]
     assert answers[1][1] == ({"BTC/USDT:USDT": t0 + timedelta(seconds=30)}, 2)
+
+
+def test_every_method_of_the_store_is_there_with_the_same_signature() -> None:
+    """A method added to the Store must be added here too, or backtests break (they did once)."""
+    import inspect
+
+    from bot.store import Store
+
+    sql_only = {"engine", "from_url"}  # the SQL engine itself and its constructor
+    for name, member in inspect.getmembers(Store):
+        if name.startswith("_") or name in sql_only or not callable(member):
+            continue
+        assert hasattr(MemoryStore, name), f"MemoryStore lacks Store.{name}"
+        ours, theirs = inspect.signature(getattr(MemoryStore, name)), inspect.signature(member)
+        assert list(ours.parameters) == list(theirs.parameters), name
