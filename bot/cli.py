@@ -27,8 +27,7 @@ from bot.errors import ConfigError, FatalExchangeError, HedgebotError
 from bot.logging import REDACTOR, configure_logging, get_logger, set_clock, wall_time
 from bot.review.render import FORMATS, render
 from bot.settings import RuntimeSettings, load_config_file, load_runtime, refuse_live_without_opt_in
-from bot.store.db import DatabaseUnavailable
-from bot.store.lock import AlreadyRunning
+from bot.store.errors import AlreadyRunning, DatabaseUnavailable
 
 T = TypeVar("T")
 EXIT_CONFIG = 2
@@ -174,13 +173,17 @@ async def _daemon(
     from bot.runner import Shutdown
     from bot.store.lock import instance_lock
     from bot.store.migrate import probe
-    from bot.web.server import beside_daemon
 
+    serving: Any = contextlib.nullcontext()  # FastAPI and uvicorn load only with --serve
+    if web is not None:
+        from bot.web.server import beside_daemon
+
+        serving = beside_daemon(web, runtime.database_url)
     log = get_logger("bot.cli")
     with Shutdown() as shutdown:  # SIGTERM during start-up exits 0 too
         async with instance_lock(runtime.database_url):
             await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
-            async with beside_daemon(web, runtime.database_url), _sim_clock(runtime) as clock:
+            async with serving, _sim_clock(runtime) as clock:
                 embedded = runtime.mode == "paper" and runtime.venue_url is None
                 state = paper_state_file(runtime.database_url) if embedded else None
                 app = await shutdown.start(

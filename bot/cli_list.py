@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from bot.review.listing import Filters, bot_now, listing, parse_when
 from bot.review.render import FORMATS, render
 
 HELP = {
@@ -26,6 +25,8 @@ HELP = {
 def _when(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Refuse a malformed time at once; ages are resolved later against the bot's clock."""
     if value is not None:
+        from bot.review.listing import parse_when  # SQLAlchemy: loaded when a listing runs
+
         try:
             parse_when(value)
         except ValueError as exc:
@@ -70,6 +71,8 @@ def make_command(name: str) -> click.Command:
         limit: int,
         fmt: str,
     ) -> None:
+        from bot.review.listing import Filters, bot_now, listing, parse_when
+
         async def rows_of(store: Any) -> list[dict[str, Any]]:
             now = await bot_now(store)
             f = Filters(

@@ -21,7 +21,6 @@ from typing import ClassVar
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
-from scipy.optimize import lsq_linear
 
 from bot.domain import HedgeTarget, Snapshot
 from strategies.base import HistoryNeed, Strategy, StrategyParams
@@ -208,6 +207,8 @@ def _bounded_fit(design: np.ndarray, y: np.ndarray, low: float, high: float) -> 
         coef = np.concatenate([[0.0], np.full(n - 1, low)])
         coef[0] = float(np.mean(y - design[:, 1:] @ coef[1:]))
         return coef
+    from scipy.optimize import lsq_linear  # ~1 s of imports: only when a portfolio hedge fits
+
     fit = lsq_linear(design, y, bounds=(lower, upper), method="bvls")
     coef = np.asarray(fit.x, dtype=np.float64)
     return coef if fit.success and np.all(np.isfinite(coef)) else None

@@ -11,8 +11,9 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from bot.errors import ConfigError, HedgebotError
+from bot.errors import ConfigError
 from bot.logging import REDACTOR
+from bot.store.errors import DatabaseUnavailable
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/hedgebot.db"
 
@@ -21,10 +22,6 @@ _ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
-
-
-class DatabaseUnavailable(HedgebotError):
-    """The database is missing, unreadable, corrupt or unreachable: one line, naming it."""
 
 
 def parse_url(url: str | URL) -> URL:

@@ -20,3 +20,11 @@ class NotFound(StoreError, LookupError):
 
 class IntentTransitionError(StoreError):
     """An intent already in a final state was asked to move to another state."""
+
+
+class DatabaseUnavailable(HedgebotError):
+    """The database is missing, unreadable, corrupt or unreachable: one line, naming it."""
+
+
+class AlreadyRunning(HedgebotError):
+    """Another daemon holds this database."""

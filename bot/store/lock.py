@@ -16,19 +16,16 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import URL
-
-from bot.errors import HedgebotError
 from bot.store.db import describe, parse_url, sqlite_file, unavailable
+from bot.store.errors import AlreadyRunning
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 # pg_try_advisory_lock(int4, int4): a fixed pair, so the lock is per database
 PG_LOCK_KEY = (0x4842, 0x0001)
-
-
-class AlreadyRunning(HedgebotError):
-    """Another daemon holds this database."""
 
 
 def holder_text() -> str:
