@@ -224,10 +224,21 @@ class AlertWatcher:
         async with AsyncSession(self.store.engine) as s:
             funding = list(await s.scalars(select(FundingRow.amount).where(FundingRow.ts >= since)))
             fees = list(
-                await s.execute(select(FillRow.fee, FillRow.fee_asset).where(FillRow.ts >= since))
+                await s.execute(
+                    select(FillRow.fee, FillRow.fee_asset, FillRow.fee_quote).where(
+                        FillRow.ts >= since
+                    )
+                )
             )
         received = sum(funding, Decimal(0))
-        paid = sum((fee for fee, asset in fees if asset == quote), Decimal(0))
+        # each fee valued in the quote (fills.fee_quote); a quote-coin fee is its own value
+        paid = sum(
+            (
+                q if q is not None else fee if asset == quote else Decimal(0)
+                for fee, asset, q in fees
+            ),
+            Decimal(0),
+        )
         targets = await self.store.last_targets()
         ratios = "; ".join(
             f"{h} {sym}: {t.current_size} of {t.target_size}"

@@ -226,10 +226,14 @@ async def test_daily_summary_once_a_day_across_restarts(tmp_path: Path) -> None:
     rec = Recorder()
     alerts = AlertsSection(daily_summary_hour=5)
     await _cycle(store, 1, T0, targets=[TargetRecord("btc", BTC, D("-2"), D("-2"), D(1), "ok")])
+    await store.add_fills(
+        [Fill("f1", "v1", None, BTC, Side.SELL, D(1), D(60000), D("0.25"), "USDT", T0)]
+    )
     for _ in range(2):
         await AlertWatcher(store, rec, lambda: (alerts, D("0.02"), "USDT")).check()
     assert [a.kind for a in rec.sent] == ["summary"]
     assert "btc BTC/USDT:USDT: -2 of -2 (ratio 1)" in rec.sent[0].body
+    assert "fees 0.25 USDT" in rec.sent[0].body
     await store.close()
 
 
