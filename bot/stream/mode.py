@@ -28,7 +28,7 @@ async def stream_trigger(
     stream = CcxtTriggerStream(
         stream_client(connection, ping_seconds),
         on_event=trigger.fire,
-        on_lost=trigger.lost,
+        on_lost=lambda kind: trigger.lost("lost"),
         on_reconnect=trigger.reconnected,
     )
     task = asyncio.create_task(_run(stream))

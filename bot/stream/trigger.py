@@ -7,7 +7,6 @@ queue of them; the loop runs one cycle at a time, so at most one is in flight.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from typing import Protocol
 
@@ -22,15 +21,12 @@ class CycleTrigger:
         self.event = asyncio.Event()
         self.full_due = False
         self.reasons: Counter[str] = Counter()  # what woke the loop, for logs and tests
-        self.fired_at: float | None = None  # monotonic time of the first pending wake-up
 
     def __repr__(self) -> str:
         return f"CycleTrigger(pending={self.event.is_set()}, full_due={self.full_due})"
 
     def fire(self, reason: str) -> None:
         self.reasons[reason] += 1
-        if not self.event.is_set():
-            self.fired_at = time.monotonic()
         self.event.set()
 
     def lost(self, reason: str = "lost") -> None:
@@ -46,7 +42,6 @@ class CycleTrigger:
     def before_cycle(self, engine: HasMemory) -> bool:
         """Take the pending wake-up; True when this cycle must be a full REST reconcile."""
         self.event.clear()
-        self.fired_at = None
         full, self.full_due = self.full_due, False
         if full:
             # without remembered positions the cycle also reads fills (and checks funding)
