@@ -129,10 +129,11 @@ class Engine:
     async def _ensure_leverage(self) -> None:
         """Set the configured leverage on every perp not yet set (also ones a reload added)."""
         wanted = self.config.risk.leverage
-        for symbol in self.perp_symbols():
-            if symbol in self.markets and self._leverage.get(symbol) != wanted:
-                await self.port.set_leverage(symbol, wanted)
-                self._leverage[symbol] = wanted
+        todo = [
+            s for s in self.perp_symbols() if s in self.markets and self._leverage.get(s) != wanted
+        ]
+        await read_concurrently(*(self.port.set_leverage(s, wanted) for s in todo))
+        self._leverage.update(dict.fromkeys(todo, wanted))
 
     def perp_symbols(self) -> list[str]:
         # a perp the venue no longer lists cannot be read or traded (see close_unlisted)

@@ -6,6 +6,7 @@ by client order id in the next reconcile; a venue rejection is stored with the v
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,11 +47,16 @@ async def send_intents(
     """``written_at``: when these intents were written ahead; an order found under one of their
     ids but created well before then is another order (an id reused after a database restore)."""
     result = ActResult()
-    for intent in intents:
-        if result.fatal is not None:
-            break  # the venue refuses us as a whole: do not keep hammering it
+    # every order goes out at once (the request budget paces them by the venue's limits): one
+    # round trip, not one per order; the answers are then recorded one by one, in order
+    outcomes = await asyncio.gather(
+        *(port.create_order(i) for i in intents), return_exceptions=True
+    )
+    for intent, outcome in zip(intents, outcomes, strict=True):
         try:
-            ack = await port.create_order(intent)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            ack = outcome
         except OrderRejected as exc:
             await _rejected(store, intent, str(exc), cycle, result)
             continue
@@ -78,7 +84,7 @@ async def send_intents(
             continue
         except FatalExchangeError as exc:
             await store.update_intent(intent.client_order_id, IntentStatus.UNKNOWN, reason=str(exc))
-            result.fatal = exc
+            result.fatal = result.fatal or exc  # the first: the venue refuses us as a whole
             continue
         if written_at is not None and too_old(ack.created_at, written_at):
             why = f"client order id {intent.client_order_id} already names an older order"
@@ -140,9 +146,15 @@ async def cancel_orders(
     port: ExchangePort, store: Store, cancels: Sequence[tuple[str, str]], cycle: int
 ) -> int:
     done = 0
-    for symbol, cid in cancels:
+    # all cancels at once, their answers handled in order
+    outcomes = await asyncio.gather(
+        *(port.cancel_order(symbol, cid) for symbol, cid in cancels), return_exceptions=True
+    )
+    for (symbol, cid), outcome in zip(cancels, outcomes, strict=True):
         try:
-            still_open = await port.cancel_order(symbol, cid)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            still_open = outcome
         except FatalExchangeError:
             raise
         except ExchangeError as exc:  # transient, refused, or the port's own: retried next cycle
