@@ -9,7 +9,7 @@ import time
 from tests.integration.http_rig import Daemon, ExternalSim, wait_for
 from tests.integration.paper import DEMO
 
-STALE_AFTER = 3  # seconds: the drill must outlast it
+STALE_AFTER = 2  # seconds: the drill must outlast it
 
 
 def test_a_drill_on_a_still_venue_clock_hedges_and_keeps_deciding(tmp_path):
