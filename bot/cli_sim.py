@@ -20,16 +20,25 @@ def guard(command: click.Command) -> click.Command:
 
     @wraps(inner)
     def callback(**kwargs: Any) -> Any:
-        spec = kwargs.get("faults_spec")
-        if spec:
+        for key, flag, example in (
+            (
+                "faults_spec",
+                "--faults",
+                "order/create:drop_after_accept:1;position/list:http503:0.2",
+            ),
+            ("ws_faults_spec", "--ws-faults", "private:silent:1;public/linear:delay=500:0.1"),
+        ):
+            spec = kwargs.get(key)
+            if not spec:
+                continue
             from bot.sim.faults import Faults
 
             try:
                 Faults().load(spec)
             except (ValueError, TypeError) as exc:
                 click.echo(
-                    f"--faults: {exc}; expected endpoint:kind[=param][:when] rules separated by ';'"
-                    ", e.g. order/create:drop_after_accept:1;position/list:http503:0.2",
+                    f"{flag}: {exc}; expected endpoint:kind[=param][:when] rules separated by ';'"
+                    f", e.g. {example}",
                     err=True,
                 )
                 sys.exit(EXIT_USAGE)

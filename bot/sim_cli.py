@@ -26,6 +26,12 @@ EXIT_CONFIG = 2  # as bot.cli: bad input
 @click.option("--synthetic", is_flag=True, help="Use the seeded synthetic feed (the default).")
 @click.option("--faults", "faults_spec", default=None, help="Fault spec, see bot/sim/faults.py.")
 @click.option(
+    "--ws-faults",
+    "ws_faults_spec",
+    default=None,
+    help="Websocket fault spec (drop, silent, delay=MS), see bot/sim/faults.py.",
+)
+@click.option(
     "--speed",
     type=click.FloatRange(min=0),
     default=1.0,
@@ -47,6 +53,7 @@ def sim(
     data_dir: Path | None,
     synthetic: bool,
     faults_spec: str | None,
+    ws_faults_spec: str | None,
     speed: float,
     scenario_file: Path | None,
 ) -> None:
@@ -67,6 +74,7 @@ def sim(
                 data_dir=data_dir,
                 synthetic=synthetic or data_dir is None,
                 faults_spec=faults_spec,
+                ws_faults_spec=ws_faults_spec,
                 speed=speed,
                 scenario=scenario,
             )

@@ -203,6 +203,7 @@ async def sim_main(
     faults_spec: str | None,
     speed: float,
     scenario: Scenario | None = None,
+    ws_faults_spec: str | None = None,
 ) -> None:
     """Run the simulator until SIGINT/SIGTERM, printing its URL (never the credentials)."""
     sim = await start_simulator(
@@ -215,6 +216,7 @@ async def sim_main(
         speed=speed,
         scenario=scenario,
         rate_limits=True,
+        ws_faults=ws_faults_spec,
     )
     pace = f"{speed:g}x" if speed else "clock still until POST /sim/advance"
     print(

@@ -134,6 +134,12 @@ def test_sim_refuses_a_fault_spec_that_does_not_parse(spec: str) -> None:
     assert proc.stderr.startswith("--faults: ") and len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_sim_refuses_a_websocket_fault_spec_that_does_not_parse() -> None:
+    proc = _sim("--port", "0", "--ws-faults", "private:delay")  # delay needs its milliseconds
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("--ws-faults: ") and len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_sim_on_a_busy_port_says_so() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
