@@ -22,6 +22,10 @@ async def stream_trigger(
     if mode != "stream" or connection is None:
         yield None
         return
+    if connection.venue != "bybit":  # a split account (Binance) would need two streams
+        log.warning("stream mode is implemented for bybit only; polling", venue=connection.venue)
+        yield None
+        return
     from bot.exchange.ccxt_stream import CcxtTriggerStream, stream_client
 
     trigger = CycleTrigger()

@@ -106,3 +106,8 @@ def test_stream_mode_is_opt_in_and_checked() -> None:
 async def test_poll_mode_opens_no_stream() -> None:
     async with stream_trigger(object(), "poll", 10.0) as trigger:
         assert trigger is None
+
+
+async def test_stream_mode_on_a_venue_without_a_stream_client_keeps_polling() -> None:
+    async with stream_trigger(SimpleNamespace(venue="binance"), "stream", 10.0) as trigger:
+        assert trigger is None
