@@ -7,7 +7,7 @@ The daemon is `hedgebot run` as shipped (ccxt's rate limiter on), each life fork
 that imported the bot once, against an external `python -m bot sim` process, so the venue
 survives every kill. Between lives the test moves the venue over the signed control routes: the
 holdings change (so the next life has to trade and resize its stops), prices move a little, and
-now and then eight hours pass (funding settles). Kill points are seeded: wait until the log shows
+twice the clock passes a funding settlement. Kill points are seeded: wait until the log shows
 a phase (start, an order sent, a cycle done), then kill after a seeded random delay; no sleep
 synchronises anything. A kill between an intent's write and its send leaves it pending, and the
 last life then waits out the bot's 30 s grace before that symbol trades again: the test takes
@@ -54,6 +54,7 @@ def _reached(daemon: Daemon, phase: str, n: int) -> bool:
 
 BTC_HOLDINGS, ETH_HOLDINGS = ("1.4", "1.7", "2", "2.2", "2.6"), ("24", "30", "33")
 LARGEST = {"BTCUSDT": D("2.6"), "ETHUSDT": D(33)}  # the largest hedge any life may need
+FUNDING_LIVES = (7, 14)  # before these the venue passes a funding settlement
 
 
 def _kill_point(rng: random.Random, life: int) -> tuple[str, int, float]:
@@ -73,8 +74,17 @@ def _between_lives(venue: ExternalSim, rng: random.Random, life: int) -> None:
         venue.call("wallet", "ETH", rng.choice(ETH_HOLDINGS))
     if rng.random() < 0.5:
         venue.call("price", "BTC", str(60000 + rng.randint(-900, 900)))
-    if life % 6 == 5:
-        venue.call("advance", 8 * 3600)  # a funding settlement or more
+    if life in FUNDING_LIVES:
+        _past_the_next_settlement(venue)
+
+
+def _past_the_next_settlement(venue: ExternalSim) -> None:
+    """Advance the venue a minute past both perps' next funding settlement (at most 8 h): less
+    than a day in all, as Bybit lists an order cancelled without a fill for 24 h only."""
+    now = int(venue.call("state")["time"])
+    tickers = venue.call("get", "/v5/market/tickers", {"category": "linear"})["list"]
+    due = max(int(t["nextFundingTime"]) for t in tickers if t["symbol"] in LARGEST)
+    venue.call("advance", (due - now) // 1000 + 60)
 
 
 def _venue_orders(venue: ExternalSim) -> list[dict[str, Any]]:
