@@ -281,4 +281,9 @@ def _until(until: datetime | None) -> dict[str, int]:
 
 
 def _within(ts: datetime, since: datetime | None, until: datetime | None) -> bool:
-    return (since is None or ts >= since) and (until is None or ts <= until)
+    # compared in whole milliseconds, as the venue was asked and answers: a bound's sub-millisecond
+    # part (the paper venue's clock has one) would drop a row of the very millisecond asked for
+    ms = datetime_to_ms(ts)
+    return (since is None or ms >= datetime_to_ms(since)) and (
+        until is None or ms <= datetime_to_ms(until)
+    )
