@@ -1,13 +1,15 @@
-"""Engine scenarios in stream mode reach the state polling reaches: the same positions and the same
-orders (by symbol, side, type, size and status; client ids carry cycle numbers, and stream mode
-runs more cycles), nothing doubled, nothing lost. Each scenario's changes reach the venue the way
-they would in production: wallet and price through the control routes, a manual trade on the
-venue with the websocket front told of it (as the HTTP front does after every request)."""
+"""Engine scenarios in stream mode reach the state polling reaches: the same positions, the same
+executions by type and the same orders (by symbol, side, type, size and status; client ids carry
+cycle numbers, and stream mode runs more cycles): nothing doubled, nothing lost. Each scenario's
+changes reach the venue as in production: wallet, price and clock through the control routes, a
+manual trade on the venue with the websocket front told of it (as the HTTP front does after every
+request)."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,6 +27,7 @@ SCENARIOS: dict[str, list[Step]] = {
     "spot bought, then ETH sold": [("wallet", "BTC", "2.2"), ("wallet", "ETH", "27")],
     "manual perp trade": [("manual", "BTCUSDT", "-0.5")],
     "stop fired by a price spike": [("price", "BTC", "{stop}")],
+    "eight hours pass (funding settles at 08:00)": [("advance", "28800", "")],
 }
 
 
@@ -33,7 +36,11 @@ def manual_trade(venue: Venue, symbol: str, signed: Decimal) -> None:
     venue.place_order(OrderRequest("linear", symbol, side, "Market", abs(signed), link_id="manual"))
 
 
-def state(venue: Venue) -> tuple[dict[str, Decimal], Counter[tuple[str, ...]]]:
+State = tuple[dict[str, Decimal], Counter[tuple[str, ...]], Counter[str]]
+
+
+def state(venue: Venue) -> State:
+    """Positions, orders, and executions by type (trades, funding)."""
     sizes = {s: p.size for s, p in venue.account.positions.items() if p.size}
     orders = Counter(
         (
@@ -46,7 +53,7 @@ def state(venue: Venue) -> tuple[dict[str, Decimal], Counter[tuple[str, ...]]]:
         )
         for o in venue.book.orders.values()
     )
-    return sizes, orders
+    return sizes, orders, Counter(e.exec_type for e in venue.book.executions)
 
 
 def stop_above(venue: Venue) -> str:
@@ -67,6 +74,8 @@ def apply_local(step: Step, venue: Venue) -> None:
         venue.set_wallet(a, Decimal(b))
     elif kind == "price":
         venue.set_price(a, Decimal(b))
+    elif kind == "advance":
+        venue.advance_to(venue.now + timedelta(seconds=int(a)))
     else:
         manual_trade(venue, a, Decimal(b))
 
@@ -77,13 +86,15 @@ async def apply_live(step: Step, ctl: SimControl, sim: RunningSimulator) -> None
         await ctl.wallet(a, b)
     elif kind == "price":
         await ctl.price(a, b)
+    elif kind == "advance":
+        await ctl.advance(a)
     else:
         manual_trade(sim.venue, a, Decimal(b))
         assert sim.ws is not None
         sim.ws.publish()
 
 
-async def polled(db_url: str, steps: list[Step]) -> tuple[dict, Counter]:
+async def polled(db_url: str, steps: list[Step]) -> State:
     """Polling: a cycle, then for each step the change and two cycles (the second settles what
     the first sent)."""
     paper = await make_paper(db_url, venue=make_venue())
@@ -102,6 +113,7 @@ async def polled(db_url: str, steps: list[Step]) -> tuple[dict, Counter]:
 async def test_stream_mode_reaches_the_polled_state(tmp_path, name: str) -> None:
     steps = SCENARIOS[name]
     expected = await polled(f"sqlite+aiosqlite:///{tmp_path / 'poll.db'}", steps)
+    assert ("funding" in name) == (expected[2]["Funding"] > 0)
     paper = await make_paper(
         f"sqlite+aiosqlite:///{tmp_path / 'stream.db'}", venue=make_venue(), transport="http"
     )
