@@ -50,6 +50,7 @@ from bot.universe import (
 from strategies.base import Strategy
 
 log = get_logger("bot.engine")
+PRUNE_EVERY = timedelta(hours=1)
 _LOGGED = ("orders", "rejected", "targets", "why", "duration_ms", "venue_requests")
 Clock = Callable[[], datetime]
 
@@ -89,6 +90,7 @@ class Engine:
         self._capped: tuple[str, ...] = ()
         self.risk_notes = explain.RiskNotes()
         self.flattened: frozenset[str] = frozenset()  # hedges the operator flattened (bot.flatten)
+        self._pruned: datetime | None = None  # when old cycle rows were last deleted
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -374,6 +376,7 @@ class Engine:
         outcome = "halted" if verdict.state == TradingState.HALTED else "ok"
         summary["why"] = reasons  # per hedge: why no order went out although off target
         await self.store.finish_cycle(number, outcome, summary)
+        await self._prune(now)
         log.info(
             "cycle done",
             outcome=outcome,
@@ -386,6 +389,16 @@ class Engine:
         summary["duration_ms"] = round((time.perf_counter() - self._started) * 1000, 1)
         if self._requests_before is not None:
             summary["venue_requests"] = (requests_used(self.port) or 0) - self._requests_before
+
+    async def _prune(self, now: datetime) -> None:
+        """Once an hour: cycle and target rows past [bot] retention_days go (issue 10.8)."""
+        days = self.config.bot.retention_days
+        if not days or (self._pruned is not None and now - self._pruned < PRUNE_EVERY):
+            return
+        self._pruned = now
+        removed = await self.store.prune(now - timedelta(days=days))
+        if any(removed.values()):
+            log.info("old cycle rows deleted", retention_days=days, **removed)
 
     async def _protect(
         self, number: int, snapshot: Snapshot, *, refresh: bool

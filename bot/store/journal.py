@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import (
@@ -196,3 +196,25 @@ async def cycles(session: AsyncSession, *, limit: int | None) -> list[StoredCycl
         )
         for r in rows
     ]
+
+
+async def prune(session: AsyncSession, before: datetime) -> dict[str, int]:
+    """Delete cycles started before ``before`` and their targets (issue 10.8). Kept: the newest
+    cycle (it numbers the next), the latest target of every (hedge, symbol) (a restart resumes
+    from it), and every order, fill, funding payment, rejection and event."""
+    newest = await session.scalar(select(func.max(CycleRow.number)))
+    last = await session.scalar(
+        select(func.max(CycleRow.number)).where(CycleRow.started_at < before)
+    )
+    if newest is None or last is None:
+        return {"cycles": 0, "targets": 0}
+    last = min(int(last), int(newest) - 1)
+    latest = select(func.max(TargetRow.id)).group_by(TargetRow.hedge, TargetRow.symbol)
+    targets = await session.execute(
+        delete(TargetRow).where(TargetRow.cycle <= last, TargetRow.id.not_in(latest))
+    )
+    done = await session.execute(delete(CycleRow).where(CycleRow.number <= last))
+    return {
+        "cycles": int(getattr(done, "rowcount", 0) or 0),
+        "targets": int(getattr(targets, "rowcount", 0) or 0),
+    }

@@ -116,6 +116,12 @@ class Store:
         async with self._tx() as s:
             await journal.finish_cycle(s, number, outcome, summary, self._clock())
 
+    async def prune(self, before: datetime) -> dict[str, int]:
+        """Delete cycle and target rows older than ``before`` (journal.prune says what stays);
+        returns how many of each went."""
+        async with self._tx() as s:
+            return await journal.prune(s, before)
+
     async def cycles(self, *, limit: int | None = None) -> list[StoredCycle]:
         """Newest first."""
         async with self._tx() as s:

@@ -8,9 +8,9 @@ from decimal import Decimal as D
 
 from sqlalchemy import event
 
-from bot.domain import IntentPurpose, IntentStatus, OrderIntent, OrderKind, Side
-from bot.store import Store
-from tests.integration.paper import make_paper
+from bot.domain import IntentPurpose, IntentStatus, OrderIntent, OrderKind, Side, TradingState
+from bot.store import CycleRecord, EventRecord, Store, TargetRecord
+from tests.integration.paper import DEMO, make_paper
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -57,5 +57,51 @@ async def test_a_steady_cycle_takes_five_transactions(tmp_path) -> None:
         assert outcome.outcome == "ok" and outcome.summary["orders"] == 0
         # cycle start, open intents, hedge activity, the cycle record, its finish
         assert len(begun) == 5, len(begun)
+    finally:
+        await paper.close()
+
+
+async def test_prune_deletes_old_cycles_and_targets_but_keeps_what_a_restart_needs() -> None:
+    now = [T0]
+    store = Store.from_url("sqlite+aiosqlite:///:memory:", clock=lambda: now[0])
+    await store.create_schema()
+    try:
+        for number, day, hedges in ((1, 0, ("btc", "eth")), (2, 1, ("btc",)), (3, 40, ("btc",))):
+            now[0] = T0 + timedelta(days=day)
+            await store.record_cycle(
+                CycleRecord(
+                    number=number,
+                    started_at=now[0],
+                    trading_state=TradingState.ACTIVE,
+                    targets=[
+                        TargetRecord(h, f"{h.upper()}/USDT:USDT", D(0), D(-1), D(1), "r", {})
+                        for h in hedges
+                    ],
+                    intents=[],
+                    rejections=[],
+                    events=[EventRecord("note", f"cycle {number}", "info", {})],
+                )
+            )
+        removed = await store.prune(T0 + timedelta(days=30))
+        assert removed == {"cycles": 2, "targets": 2}  # btc of cycles 1, 2; eth's is its latest
+        assert [c.number for c in await store.cycles()] == [3]
+        kept = await store.last_targets()
+        assert {k[0]: t.cycle for k, t in kept.items()} == {"btc": 3, "eth": 1}
+        assert len(await store.events()) == 3  # events stay
+        assert await store.next_cycle_number() == 4
+        # the newest cycle stays even when it is old too: it numbers the next one
+        assert await store.prune(T0 + timedelta(days=400)) == {"cycles": 0, "targets": 0}
+    finally:
+        await store.close()
+
+
+async def test_the_engine_prunes_by_the_configured_age(tmp_path) -> None:
+    config = "[bot]\nretention_days = 0.25\n" + DEMO  # six hours
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", config=config)
+    try:
+        for _ in range(8):
+            await paper.cycle(advance=timedelta(hours=2))
+        numbers = [c.number for c in await paper.store.cycles()]
+        assert numbers[0] == 8 and len(numbers) <= 4, numbers  # ~6 h of 2-hourly cycles
     finally:
         await paper.close()

@@ -1,0 +1,185 @@
+"""Every benchmark in one command (issue 10.7); writes benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/run.py            # the full set (long: 200 hedges, 10,000 cycles)
+    .venv/bin/python benchmarks/run.py --quick    # a smaller set, under a minute
+    .venv/bin/python benchmarks/run.py --out FILE # somewhere else than RESULTS.md
+
+Sections: steady and rebalancing cycles over HTTP (the bot, ccxt's own limiter, a naive loop;
+0 and 50 ms latency; cycles.py), requests per cycle, own CPU per steady cycle with a profile, RSS
+after 100 and 10,000 cycles, database growth per cycle, start-up times, backtest throughput
+(bench_backtest.py). The load average is written beside each figure: the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's code, not an installed one
+
+import cycles  # noqa: E402
+import rig  # noqa: E402
+from machine import machine  # noqa: E402
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+async def cycle_section(quick: bool, samples: int, work: Path) -> str:
+    sizes = (10,) if quick else (1, 10, 50, 200)
+    rows = []
+    for n in sizes:
+        for latency in (0, 50):
+            for mode in cycles.MODES:
+                if quick and mode != "bot" and latency == 0:
+                    continue  # the comparisons at 50 ms only
+                row = await cycles.measure(n, mode, latency, samples, work)
+                row["load"] = load()
+                rows.append(row)
+                print(f"  cycles n={n} {mode} {latency} ms: {row}", file=sys.stderr)
+    return (
+        "## Cycles over HTTP\n\nMedian wall time of a steady cycle (nothing to send) and of a "
+        "rebalancing cycle (every holding moved: every hedge trades and its stop moves), "
+        "through ccxt against the simulator with Bybit's request windows enforced. Ratios: "
+        "the other's time / the bot's. Requests: HTTP requests of the cycle (venue_requests).\n\n"
+        + cycles.table(rows)
+    )
+
+
+async def cpu_section(quick: bool, samples: int, work: Path) -> str:
+    """Own CPU per steady in-process cycle: the process's CPU time minus the simulated venue's."""
+    lines = ["| hedges | own CPU ms (median) | goal 5 + 0.1 x hedges | load |", "|---|---|---|---|"]
+    prof_text = ""
+    for n in (1, 20) if quick else (1, 10, 20):
+        r = await rig.inprocess_rig(n, work)
+        try:
+            await r.warm_up(n)
+            own = []
+            prof = cProfile.Profile() if n == 20 else None
+            for _ in range(samples):
+                c0 = time.process_time()
+                if prof:
+                    prof.enable()
+                s = await r.timed_cycle()
+                if prof:
+                    prof.disable()
+                own.append((time.process_time() - c0 - s.venue) * 1000)
+            lines.append(f"| {n} | {statistics.median(own):.1f} | {5 + 0.1 * n:.1f} | {load()} |")
+            if prof:
+                out = io.StringIO()
+                pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(20)
+                prof_text = out.getvalue().strip()
+        finally:
+            await r.close()
+    return (
+        "## Own CPU per steady cycle (in-process venue)\n\n"
+        + "\n".join(lines)
+        + f"\n\nProfile of the 20-hedge cycles (cumulative):\n\n```\n{prof_text}\n```"
+    )
+
+
+async def memory_section(long: int, work: Path) -> str:
+    r = await rig.inprocess_rig(10, work)
+    try:
+        await r.warm_up(10)
+        base_db = await r.db_bytes()
+        rows = []
+        done = 0
+        for target in (100, long):
+            while done < target:
+                await r.cycle()
+                done += 1
+            rows.append((target, rss_mb(), await r.db_bytes(), load()))
+    finally:
+        await r.close()
+    out = ["| cycles | RSS MB | database bytes | load |", "|---|---|---|---|"]
+    out += [f"| {c} | {m:.1f} | {b} | {ld} |" for c, m, b, ld in rows]
+    growth = (rows[-1][2] - base_db) / long
+    rss = (rows[-1][1] / rows[0][1] - 1) * 100
+    return (
+        "## Memory and database (10 hedges, in-process)\n\n"
+        + "\n".join(out)
+        + f"\n\nRSS growth from 100 to {long} cycles: {rss:+.1f} % (goal under 10 %); "
+        f"database growth {growth:.0f} bytes per cycle."
+    )
+
+
+def startup_section() -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rows = ["| command | wall s | user+sys CPU s | load |", "|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for args in (["--help"], ["run", "--max-cycles", "1"], ["status"]):  # status: of that run
+            before = os.times()
+            began = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp, env=env,
+                           capture_output=True)  # fmt: skip
+            wall = time.perf_counter() - began
+            after = os.times()
+            cpu = (after.children_user - before.children_user) + (
+                after.children_system - before.children_system
+            )
+            rows.append(f"| hedgebot {' '.join(args)} | {wall:.2f} | {cpu:.2f} | {load()} |")
+    return (
+        "## Start-up (paper mode, embedded venue)\n\nGoals: `run --max-cycles 1` under 2 s, "
+        "`--help` and `status` under 0.5 s (wall, on an idle machine; CPU shown because this "
+        "one is shared).\n\n" + "\n".join(rows)
+    )
+
+
+def backtest_section(quick: bool) -> str:
+    args = ["--hedges", "2", "--hours", "48"] if quick else ["--hedges", "10", "--hours", "240"]
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_backtest.py"), *args],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    table = [line for line in out.stdout.splitlines() if line.startswith("|")]
+    return f"## Backtest throughput (bench_backtest.py, load {load()})\n\n" + "\n".join(table)
+
+
+async def main(args: argparse.Namespace) -> str:
+    rig.quiet_logging()
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        parts = [await cycle_section(args.quick, args.samples or (2 if args.quick else 5), work)]
+        parts.append(await cpu_section(args.quick, 5 if args.quick else 50, work))
+        parts.append(await memory_section(args.cycles or (200 if args.quick else 10_000), work))
+    parts.append(startup_section())
+    parts.append(backtest_section(args.quick))
+    title = "quick set (--quick)" if args.quick else "full set"
+    text = (
+        f"# Benchmark results\n\n{title}, written by `python benchmarks/run.py"
+        f"{' --quick' if args.quick else ''}` in {time.perf_counter() - began:.0f} s.\n\n"
+        f"Machine: {machine()}\n\n" + "\n\n".join(parts) + "\n"
+    )
+    return text
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--samples", type=int, default=0, help="steady cycles per HTTP case")
+    parser.add_argument("--cycles", type=int, default=0, help="the long memory run's cycles")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    options = parser.parse_args()
+    written = asyncio.run(main(options))
+    Path(options.out).write_text(written)
+    print(written)
