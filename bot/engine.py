@@ -126,6 +126,7 @@ class Engine:
                 hedge, symbol, t.target_size, t.reason, ratio=t.ratio, details=t.details
             )
         await self.stop_fills.load(self.store)
+        await self.memory.load(self.store)  # one bad answer after a restart is not trusted
         await self._ensure_leverage()
 
     async def _ensure_leverage(self) -> None:

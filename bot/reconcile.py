@@ -228,13 +228,18 @@ def detect_drift(
     fills: list[Fill],
     step: Mapping[str, Decimal],
 ) -> dict[str, Decimal]:
-    """Symbols whose position moved more than our own fills explain (liquidation, manual trade)."""
+    """Symbols whose position moved more than our own fills explain (liquidation, manual trade).
+    Symbols our fills moved are checked too: a position answer that omits the short a fill of
+    ours just opened is a move of the same size, not "0 before, 0 now"."""
     explained: dict[str, Decimal] = {}
     for f in fills:
+        market = snapshot.markets.get(f.symbol)
+        if market is not None and market.kind == MarketKind.SPOT:
+            continue  # a basis leg's spot fill moves no position
         signed = f.qty if f.side == Side.BUY else -f.qty
         explained[f.symbol] = explained.get(f.symbol, ZERO) + signed
     drift = {}
-    for symbol in sorted({*previous, *snapshot.positions}):
+    for symbol in sorted({*previous, *snapshot.positions, *explained}):
         before = previous.get(symbol, ZERO)
         now = snapshot.position_size(symbol)
         unexplained = now - before - explained.get(symbol, ZERO)
