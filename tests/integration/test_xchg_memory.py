@@ -10,6 +10,7 @@ from decimal import Decimal as D
 from bot.app import build_app
 from bot.settings import RuntimeSettings, parse_config
 from bot.sim.model import OrderRequest
+from tests.integration.test_rev7_review import _omit_positions_once
 from tests.integration.xchg_rig import BTC_CONFIG, Rig, hedged, http_bot
 
 WALLET = {"USDT": "200000", "BTC": "2"}
@@ -17,19 +18,6 @@ WALLET = {"USDT": "200000", "BTC": "2"}
 
 def _short(rig: Rig) -> D:
     return -rig.venue.account.positions["BTCUSDT"].size
-
-
-def _omit_positions_once(rig: Rig) -> None:
-    real = rig.venue.positions
-    state = {"left": 1}
-
-    def glitch(symbol: str | None = None):  # type: ignore[no-untyped-def]
-        if symbol is None and state["left"]:
-            state["left"] -= 1
-            return []
-        return real(symbol)
-
-    rig.venue.positions = glitch  # type: ignore[method-assign]
 
 
 async def _restart(rig: Rig) -> None:
