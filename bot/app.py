@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,8 @@ async def build_port(
         resumed = persist.load(paper_state) if paper_state else None  # the same account again
         sim = await start_simulator(venue=resumed, rate_limits=True, **paper_sim_options(config))
         closers.append(sim.stop)
+        if config.paper.data_dir is None:
+            catch_up_with_wall_clock(sim.venue)
         if paper_state is not None:
             keeper = persist.Keeper(sim.venue, paper_state)
             keeper.start()
@@ -120,6 +122,24 @@ async def build_port(
     port = create_exchange(conn)
     closers.append(port.close)
     return port, clock
+
+
+# a paper venue resumed after a long absence catches up at most this far (the rest is skipped)
+MAX_CATCH_UP = timedelta(days=7)
+
+
+def catch_up_with_wall_clock(venue: Any) -> None:
+    """A synthetic paper venue keeps wall-clock time, so the log and the database have one time
+    base: a new venue starts at the whole minute (its bars' origin) and a resumed one at its saved
+    time; both are walked to now (prices, funding and triggers happen on the way, as they would
+    have while the bot was away)."""
+    now = wall_clock()
+    if venue.now >= now:
+        return
+    target = min(now, venue.now + MAX_CATCH_UP)
+    if now - venue.now > timedelta(minutes=1):
+        log.info("paper venue catching up", since=venue.now.isoformat(), to=target.isoformat())
+    venue.advance_to(target)
 
 
 def paper_sim_options(config: FileConfig) -> dict[str, Any]:
