@@ -166,11 +166,27 @@ async def main(args: argparse.Namespace) -> str:
     parts.append(backtest_section(args.quick))
     title = "quick set (--quick)" if args.quick else "full set"
     text = (
-        f"# Benchmark results\n\n{title}, written by `python benchmarks/run.py"
+        f"# Benchmark results (benchmarks/run.py)\n\n{title}, written by `python benchmarks/run.py"
         f"{' --quick' if args.quick else ''}` in {time.perf_counter() - began:.0f} s.\n\n"
         f"Machine: {machine()}\n\n" + "\n\n".join(parts) + "\n"
     )
     return text
+
+
+BEGIN, END = "<!-- benchmarks/run.py: begin -->", "<!-- benchmarks/run.py: end -->"
+
+
+def place(out: Path, text: str) -> None:
+    """Replace the previous run's block in ``out``, keeping what else the file records (older
+    analyses, other helpers' notes); a file without the block gets it on top."""
+    block = f"{BEGIN}\n{text.rstrip()}\n{END}\n"
+    old = out.read_text() if out.exists() else ""
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        new = head + block + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        new = block + ("\n" + old if old else "")
+    out.write_text(new)
 
 
 if __name__ == "__main__":
@@ -181,5 +197,5 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     options = parser.parse_args()
     written = asyncio.run(main(options))
-    Path(options.out).write_text(written)
+    place(Path(options.out), written)
     print(written)

@@ -116,6 +116,15 @@ class MemoryStore:
     async def cycles(self, *, limit: int | None = None) -> list[StoredCycle]:
         return [self._cycles[n] for n in sorted(self._cycles, reverse=True)][:limit]
 
+    async def prune(self, before: datetime) -> dict[str, int]:
+        """As the SQL store: cycles started before ``before`` go, the newest stays; only each
+        hedge's latest target is kept here anyway."""
+        newest = max(self._cycles, default=None)
+        old = [n for n, c in self._cycles.items() if c.started_at < before and n != newest]
+        for n in old:
+            del self._cycles[n]
+        return {"cycles": len(old), "targets": 0}
+
     async def last_targets(self) -> dict[tuple[str, str], StoredTarget]:
         return dict(self._targets)
 

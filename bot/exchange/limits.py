@@ -44,7 +44,6 @@ _FLAT = {
     "v5/account/transaction-log": 30,
     "v5/user/query-api": 10,
 }
-BATCH_KEYS = ("request",)  # the list of orders in a batch body
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,3 @@ def cost(path: str, params: Mapping[str, Any] | None) -> int:
             return max(1, len(orders))
     return 1
 
-
-def batch_limit(category: str) -> int:
-    """The most orders one batch may carry without exceeding its window on its own."""
-    return min(_TRADE.get(category, 10), 10 if category == "spot" else 20)
