@@ -75,4 +75,3 @@ def cost(path: str, params: Mapping[str, Any] | None) -> int:
         if isinstance(orders, list):
             return max(1, len(orders))
     return 1
-
