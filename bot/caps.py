@@ -1,16 +1,16 @@
 """Risk caps that trim instead of refusing: how much of a short-increasing order every cap leaves
-room for (leverage, over-hedge, the estimated liquidation distance after the trade), and short
-targets scaled down to the over-hedge cap before they are planned."""
+room for (leverage, over-hedge, the estimated liquidation distance after the trade), and each
+hedge's short targets scaled down to its own over-hedge cap before they are planned."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from bot.domain import ZERO, OrderIntent, Snapshot
-from bot.planner import SymbolTarget, current_size, round_down
+from bot.domain import ZERO, HedgeTarget, OrderIntent, Snapshot
+from bot.planner import round_down
 
 if TYPE_CHECKING:
     from bot.risk import RiskLimits
@@ -19,41 +19,71 @@ DEFAULT_MMR = Decimal("0.005")  # maintenance margin rate when the position does
 
 
 def cap_overhedge(
-    targets: Mapping[str, SymbolTarget],
+    targets: Sequence[HedgeTarget],
     snapshot: Snapshot,
     max_overhedge: Decimal,
-    hedged_spot_value: Decimal,
-) -> tuple[dict[str, SymbolTarget], tuple[str, ...], str]:
-    """Scale the short targets down so that their notional stays within ``max_overhedge`` x the
-    hedged spot value (spot legs the targets buy or sell included). The plan then converges on the
-    capped size and rests there, instead of an order refused whole, and again every cycle, that
-    leaves the spot unhedged. Returns the targets, the trimmed symbols and a note."""
-    spot_after = hedged_spot_value
-    wanted = ZERO
-    for symbol, t in targets.items():
-        price = snapshot.price(symbol)
-        if price is None or price <= 0:
+    spot_of: Mapping[str, Sequence[str]],
+    quote: str,
+) -> tuple[list[HedgeTarget], tuple[str, ...], str]:
+    """Scale each hedge's short targets down so that their notional stays within
+    ``max_overhedge`` x the value of the spot that hedge hedges (``spot_of``: hedge -> assets;
+    hedges sharing a spot asset are judged together; spot legs the targets buy or sell count).
+    One hedge above the cap is trimmed alone: a 1:1 hedge beside it stays whole. The plan then
+    converges on the capped size and rests there, instead of an order refused whole, and again
+    every cycle, that leaves the spot unhedged. Returns the targets, the trimmed perps and a note.
+    The guard keeps the account-wide cap as a backstop."""
+    from bot.universe import hedged_spot_value  # late: it imports the store
+
+    out = list(targets)
+    notes: list[str] = []
+    trimmed: set[str] = set()
+    for assets, members in _groups(targets, spot_of):
+        spot_after = hedged_spot_value(snapshot, sorted(assets), quote)
+        wanted = ZERO
+        for i in members:
+            t = targets[i]
+            if t.spot_symbol is not None and t.spot_size is not None:
+                market = snapshot.markets.get(t.spot_symbol)
+                held = snapshot.spot_qty(market.base) if market is not None else ZERO
+                spot_after += (t.spot_size - held) * (snapshot.price(t.spot_symbol) or ZERO)
+            price = snapshot.price(t.perp_symbol) or ZERO
+            if t.size < 0 and price > 0:
+                wanted += -t.size * price
+        cap = max(spot_after, ZERO) * max_overhedge
+        if wanted <= cap:
             continue
-        if t.spot:
-            spot_after += (t.size - current_size(t, snapshot)) * price
-        elif t.size < 0:
-            wanted += -t.size * price
-    cap = max(spot_after, ZERO) * max_overhedge
-    out = dict(targets)
-    if wanted <= cap:
+        changes = []
+        for i in members:
+            t = targets[i]
+            market = snapshot.markets.get(t.perp_symbol)
+            if t.size >= 0 or market is None or snapshot.price(t.perp_symbol) is None:
+                continue
+            out[i] = replace(t, size=-round_down(-t.size * cap / wanted, market.amount_step))
+            if out[i].size != t.size:
+                trimmed.add(t.perp_symbol)
+                changes.append(f"{t.hedge} {t.perp_symbol} {t.size} -> {out[i].size}")
+        if changes:
+            notes.append(f"{', '.join(changes)} ({cap:.2f} of {wanted:.2f} wanted)")
+    if not trimmed:
         return out, (), ""
-    for symbol, t in targets.items():
-        market = snapshot.markets.get(symbol)
-        if t.spot or t.size >= 0 or market is None or snapshot.price(symbol) is None:
-            continue
-        out[symbol] = replace(t, size=-round_down(-t.size * cap / wanted, market.amount_step))
-    trimmed = tuple(s for s in out if out[s] != targets[s])
-    changes = ", ".join(f"{s} {targets[s].size} -> {out[s].size}" for s in trimmed)
     note = (
-        f"short targets trimmed to max_overhedge {max_overhedge} x the hedged spot value "
-        f"({cap:.2f} of {wanted:.2f} wanted): {changes}"
+        f"short targets trimmed to max_overhedge {max_overhedge} x the spot each hedge hedges: "
+        + "; ".join(notes)
     )
-    return out, trimmed, note
+    return out, tuple(sorted(trimmed)), note
+
+
+def _groups(
+    targets: Sequence[HedgeTarget], spot_of: Mapping[str, Sequence[str]]
+) -> list[tuple[set[str], list[int]]]:
+    """The targets' indices grouped by the spot they hedge: hedges sharing an asset together."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for i, t in enumerate(targets):
+        assets = set(spot_of.get(t.hedge, ()))
+        joined = [g for g in groups if g[0] & assets]
+        merged = (assets.union(*(g[0] for g in joined)), [*(j for g in joined for j in g[1]), i])
+        groups = [g for g in groups if g not in joined] + [merged]
+    return groups
 
 
 def increase_headroom(

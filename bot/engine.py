@@ -35,7 +35,7 @@ from bot.observe import observe, read_concurrently
 from bot.planner import PlannerConfig, aggregate, plan
 from bot.protect import StopPolicy
 from bot.reconcile import ReconcileResult, ingest, resolve_intents
-from bot.risk import RiskLimits, guard, snapshot_problems
+from bot.risk import ABSURD_POSITION, RiskLimits, guard, snapshot_problems
 from bot.settings import FileConfig
 from bot.stops import StopFillPolicy, maintain_stops
 from bot.store.records import CycleRecord, EventRecord, TargetRecord
@@ -88,6 +88,7 @@ class Engine:
         self.marks = MarkBook()
         self.stop_fills = StopFillPolicy()
         self._capped: tuple[str, ...] = ()
+        self._hold_stops: frozenset[str] = frozenset()
         self.risk_notes = explain.RiskNotes()
         self.flattened: frozenset[str] = frozenset()  # hedges the operator flattened (bot.flatten)
         self._pruned: datetime | None = None  # when old cycle rows were last deleted
@@ -187,9 +188,9 @@ class Engine:
         if (wanted := flatten.names(raw)) != self.flattened:
             self.flattened = wanted  # `hedgebot flatten` / `resume --hedge` while running
             self.apply_config(self.config)
+        rec = ReconcileResult()
         try:
             snapshot = await self._observe(now)
-            rec = ReconcileResult()
             await resolve_intents(self.port, self.store, snapshot, rec)
             await ingest(
                 self.port,
@@ -200,13 +201,20 @@ class Engine:
                 funding_due=self.memory.funding_due(snapshot),
             )
         except FatalExchangeError as exc:
+            self.stop_fills.carry(rec.fresh_fills)  # stored, not yet acted on
             await self._halt(f"fatal venue error during {exc.operation or 'read'}: {exc}")
             raise
         except TransientError as exc:
+            self.stop_fills.carry(rec.fresh_fills)
             return await self._skip(number, now, state, f"venue read failed: {exc}")
+        rec.fresh_fills, rec.stop_fills = await self.stop_fills.take(
+            self.store, rec.fresh_fills, now
+        )
         events: list[EventRecord] = []
         steps = {sym: m.amount_step for sym, m in self.markets.items()}
         drift = self.memory.drift(snapshot, rec.fresh_fills, steps)
+        # a short gone from one answer without a fill of ours keeps its stop until confirmed
+        self._hold_stops = frozenset(s for s in drift if snapshot.position_size(s) == 0)
         symbols = [*self.perp_symbols(), *self.spot_symbols()]
         problems = snapshot_problems(snapshot, symbols, self.limits, self.memory.prices)
         unconfirmed = self.memory.unconfirmed_holdings(snapshot, self.spot_assets(), self.quote)
@@ -237,7 +245,12 @@ class Engine:
             await self.store.set_trading_state(state, state_reason)
         if symbols and set(problems) >= set(symbols):
             why = "; ".join(f"{s}: {w}" for s, w in problems.items())
-            return await self._skip(number, now, state, why, events)
+            outcome = await self._skip(number, now, state, why, events)
+            self.stop_fills.settled()
+            # stops are anchored to the position (liquidation, entry), not to the stale ticker
+            bad = {s for s, w in problems.items() if w == ABSURD_POSITION}
+            await self._protect(number, snapshot, refresh=False, skip=bad)
+            return outcome
         decision = decide(
             self.strategies,
             snapshot,
@@ -272,10 +285,11 @@ class Engine:
             for s, t in sorted(waiting.items())
         ]
         hedged = hedged_spot_value(snapshot, self.spot_assets(), self.quote)
-        targets = {s: t for s, t in aggregate(decision.targets).items() if s not in waiting}
-        targets, capped, cap_note = cap_overhedge(
-            targets, snapshot, self.limits.max_overhedge, hedged
+        spot_of = {name: spot_assets([s]) for name, s in self.strategies.items()}
+        capped_targets, capped, cap_note = cap_overhedge(
+            decision.targets, snapshot, self.limits.max_overhedge, spot_of, self.quote
         )
+        targets = {s: t for s, t in aggregate(capped_targets).items() if s not in waiting}
         if capped and capped != self._capped:  # once when it starts, not every cycle
             events.append(EventRecord("risk_note", cap_note))
         self._capped = capped
@@ -349,6 +363,7 @@ class Engine:
                 events=events,
             )
         )
+        self.stop_fills.settled()
         for t in decision.targets:
             self.previous[(t.hedge, t.perp_symbol)] = t
         await self.marks.record(
@@ -402,7 +417,7 @@ class Engine:
             log.info("old cycle rows deleted", retention_days=days, **removed)
 
     async def _protect(
-        self, number: int, snapshot: Snapshot, *, refresh: bool
+        self, number: int, snapshot: Snapshot, *, refresh: bool, skip: set[str] | None = None
     ) -> tuple[ActResult, int]:
         return await maintain_stops(
             self.port,
@@ -413,6 +428,8 @@ class Engine:
             policy=self.stop_policy,
             symbols=self.perp_symbols(),
             refresh=refresh,
+            hold=self._hold_stops,
+            skip=skip or set(),
         )
 
     async def _skip(

@@ -12,7 +12,7 @@ left unprotected between the two.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
@@ -116,8 +116,16 @@ def _acceptable(
 
 
 def plan_stops(
-    snapshot: Snapshot, *, cycle: int, tag: str, policy: StopPolicy, symbols: Sequence[str]
+    snapshot: Snapshot,
+    *,
+    cycle: int,
+    tag: str,
+    policy: StopPolicy,
+    symbols: Sequence[str],
+    hold: Collection[str] = (),
 ) -> StopPlan:
+    """``hold``: symbols whose short vanished from one answer without a fill of ours; their stops
+    rest until a second observation confirms it (reduce-only on a flat position, harmless)."""
     place: list[OrderIntent] = []
     cancel: list[tuple[str, str]] = []
     for symbol in sorted(symbols):
@@ -125,7 +133,8 @@ def plan_stops(
         ours = [o for o in snapshot.open_orders if o.symbol == symbol and is_our_stop(o)]
         pos = snapshot.positions.get(symbol)
         if pos is None or pos.size >= 0 or market is None:
-            cancel.extend((symbol, o.client_order_id or "") for o in ours)
+            if symbol not in hold or (pos is not None and pos.size > 0):
+                cancel.extend((symbol, o.client_order_id or "") for o in ours)
             continue
         size = -pos.size
         mark = pos.mark_price if pos.mark_price > 0 else (snapshot.price(symbol) or ZERO)

@@ -14,6 +14,8 @@ from bot.caps import increase_headroom
 from bot.domain import ZERO, OrderIntent, Rejection, Snapshot, TradingState
 from bot.planner import round_down
 
+ABSURD_POSITION = "absurd position data"
+
 
 @dataclass(frozen=True, slots=True)
 class RiskLimits:
@@ -84,7 +86,7 @@ def snapshot_problems(
             problems[symbol] = f"price jumped from {last} to {price}"
     for pos in snapshot.positions.values():
         if not pos.size.is_finite() or not pos.mark_price.is_finite():
-            problems[pos.symbol] = "absurd position data"
+            problems[pos.symbol] = ABSURD_POSITION
     return problems
 
 

@@ -170,21 +170,36 @@ def test_spot_coins_count_as_collateral_at_a_haircut_on_a_unified_account_only()
 
 def test_cap_overhedge_scales_short_targets_down_to_the_cap():
     from bot.caps import cap_overhedge
-    from bot.planner import SymbolTarget
+    from bot.domain import HedgeTarget
 
     snap = snapshot(spot={"BTC": "2"})
-    wanted = {BTC: SymbolTarget(BTC, D("-2.4"), ("btc",))}  # ratio 1.2
-    targets, capped, note = cap_overhedge(wanted, snap, D("1.05"), D(100_000))
-    assert targets[BTC].size == D("-2.100") and capped == (BTC,)
+    spot_of = {"btc": ["BTC"], "carry": ["BTC"]}
+    wanted = [HedgeTarget("btc", BTC, D("-2.4"), "ratio 1.2")]
+    targets, capped, note = cap_overhedge(wanted, snap, D("1.05"), spot_of, "USDT")
+    assert targets[0].size == D("-2.100") and capped == (BTC,)
     assert "trimmed to max_overhedge 1.05" in note and "-2.4 -> -2.10" in note
-    within = {BTC: SymbolTarget(BTC, D("-2"), ("btc",))}
-    assert cap_overhedge(within, snap, D("1.05"), D(100_000)) == (within, (), "")
+    within = [HedgeTarget("btc", BTC, D("-2"), "ratio 1")]
+    assert cap_overhedge(within, snap, D("1.05"), spot_of, "USDT") == (within, (), "")
     # a basis leg buying 1 BTC of spot in the same plan raises the cap with it
-    basis = {
-        "BTC/USDT": SymbolTarget("BTC/USDT", D("3"), ("carry",), spot=True),
-        BTC: SymbolTarget(BTC, D("-3"), ("carry",)),
-    }
-    assert cap_overhedge(basis, snap, D("1.05"), D(100_000))[1] == ()
+    basis = [HedgeTarget("carry", BTC, D("-3"), "carry", spot_symbol="BTC/USDT", spot_size=D(3))]
+    assert cap_overhedge(basis, snap, D("1.05"), spot_of, "USDT")[1] == ()
+
+
+def test_cap_overhedge_trims_the_hedge_that_is_over_not_its_neighbour():
+    """rev7 defect 4: one account-wide factor trimmed a 1:1 ETH hedge beside BTC at 1.2."""
+    from bot.caps import cap_overhedge
+    from bot.domain import HedgeTarget
+
+    snap = snapshot(spot={"BTC": "2", "ETH": "40"}, prices={"BTC": "60000", "ETH": "3000"})
+    eth = "ETH/USDT:USDT"
+    spot_of = {"btc": ["BTC"], "eth": ["ETH"], "btc2": ["BTC"]}
+    wanted = [HedgeTarget("btc", BTC, D("-2.4"), ""), HedgeTarget("eth", eth, D("-40"), "")]
+    targets, capped, _ = cap_overhedge(wanted, snap, D("1.05"), spot_of, "USDT")
+    assert [t.size for t in targets] == [D("-2.100"), D("-40")] and capped == (BTC,)
+    # two hedges of the same coin are judged together: 0.6 + 0.6 of BTC is 1.2 of it
+    halves = [HedgeTarget(h, BTC, D("-1.2"), "") for h in ("btc", "btc2")]
+    targets, capped, _ = cap_overhedge([*halves, wanted[1]], snap, D("1.05"), spot_of, "USDT")
+    assert sum(t.size for t in targets[:2]) >= D("-2.1") and targets[2].size == D(-40)
 
 
 async def test_spot_is_collateral_on_a_unified_account_not_on_binance_usdm():

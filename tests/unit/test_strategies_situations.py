@@ -382,7 +382,9 @@ def test_ratios_above_the_over_hedge_cap_are_trimmed_not_refused(
     targets = strategy.targets(snapshot, {})
     max_overhedge = data.draw(st.sampled_from([Decimal(1), Decimal("1.05"), Decimal("1.2")]))
     spot_value = hedged_spot_value(snapshot, spot_assets([strategy]), "USDT")
-    capped, _, _ = cap_overhedge(aggregate(targets), snapshot, max_overhedge, spot_value)
+    spot_of = {f"h-{name}": spot_assets([strategy])}
+    trimmed, _, _ = cap_overhedge(targets, snapshot, max_overhedge, spot_of, "USDT")
+    capped = aggregate(trimmed)
     short = {s: -t.size * (snapshot.price(s) or ZERO) for s, t in capped.items() if t.size < 0}
     assert sum(short.values(), ZERO) <= max_overhedge * spot_value + Decimal("1e-6")
     asked = {t.perp_symbol: -t.size * (snapshot.price(t.perp_symbol) or ZERO) for t in targets}
