@@ -74,7 +74,11 @@ def anchor(pos: PerpPosition, policy: StopPolicy) -> Decimal | None:
     point = liq * (1 - policy.liquidation_buffer) if liq is not None else None
     if point is None:
         point = pos.entry_price * policy.entry_multiple
-    return min(point, pos.entry_price * policy.ceiling)
+    return min(point, _ceiling(pos, policy))
+
+
+def _ceiling(pos: PerpPosition, policy: StopPolicy) -> Decimal:
+    return pos.entry_price * policy.ceiling
 
 
 def _in_reach(pos: PerpPosition, point: Decimal | None, policy: StopPolicy) -> bool:
@@ -91,6 +95,8 @@ def desired_trigger(pos: PerpPosition, policy: StopPolicy, tick: Decimal) -> Dec
     trigger = anchor(pos, policy)
     if trigger is None or _in_reach(pos, trigger, policy):
         trigger = (mark + liq) / TWO if liq is not None else mark * policy.entry_multiple
+        if pos.entry_price > 0:  # the ceiling holds here too, unless it would fire at once
+            trigger = min(trigger, max(_ceiling(pos, policy), mark * (1 + TWO * policy.min_gap)))
     if tick > 0:
         trigger = (trigger / tick).to_integral_value(rounding=ROUND_DOWN) * tick
         if trigger <= mark:
@@ -108,9 +114,16 @@ def _acceptable(
     liq = usable_liquidation(pos)
     if trigger <= pos.mark_price or (liq is not None and trigger >= liq):
         return False  # already reached, or beyond liquidation: it protects nothing
+    desired = desired_trigger(pos, policy, tick)
+    if pos.entry_price > 0 and trigger > max(_ceiling(pos, policy), desired):
+        return False  # beyond the ceiling: the venue may refuse it, or it comes too late
     wanted = anchor(pos, policy)
     if wanted is None or _in_reach(pos, wanted, policy):
-        return True  # the mark stands past the anchor: any stop between mark and liq is the best
+        # the mark came to the anchor: a stop between mark and liquidation is kept (moving it
+        # away from the mark would trail the price; it is there to fire now)
+        return True
+    if _in_reach(pos, trigger, policy) and trigger < desired:
+        return False  # below its anchor, a hair above the mark: it would fire on noise
     # within the tolerance or a tick of where it belongs (at tiny prices a tick is more than 3%)
     return abs(trigger - wanted) <= max(wanted * policy.tolerance, tick)
 

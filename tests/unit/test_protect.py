@@ -123,6 +123,38 @@ def test_never_above_ten_times_entry():
     assert _plan(snap).place[0].trigger_price == D("500000.0")
 
 
+def test_the_ceiling_holds_when_the_mark_is_past_the_anchor_too():
+    # no liquidation price, the mark at 8 x entry: mark x 1.5 would be 12 x entry
+    snap = _with_position(
+        snapshot(positions={BTC: "-1"}, prices={"BTC": "400000"}),
+        liquidation_price=None,
+        entry_price=D(50000),
+    )
+    assert _plan(snap).place[0].trigger_price == D("500000.0")
+    # a stop resting above the ceiling is replaced; one at the ceiling is kept
+    above = replace(snap, open_orders=(_stop(trigger="600000"),))
+    assert _plan(above).place[0].trigger_price == D("500000.0")
+    assert _plan(replace(snap, open_orders=(_stop(trigger="500000"),))).place == ()
+    # past the ceiling itself: just above the mark rather than a stop firing at once
+    beyond = _with_position(snap, mark_price=D(600000))
+    assert _plan(beyond).place[0].trigger_price == D("612000.0")
+
+
+def test_a_stop_a_hair_above_the_mark_below_its_anchor_is_replaced():
+    # the anchor 51500 (5% below 54210.53) is 3% above the mark: a stop one tick above the mark
+    # is within the 3% tolerance of it but would fire on the next tick
+    snap = snapshot(
+        positions={BTC: "-1"}, liq={BTC: "54210.53"}, open_orders=(_stop("1", "50000.1"),)
+    )
+    plan = _plan(snap)
+    assert plan.place[0].trigger_price == D("51500.0")
+    assert plan.cancel == ((BTC, "hb-x-1-BTCUSDT-s0"),)
+    # at its anchor it stays, also once the mark comes close to it
+    at = replace(snap, open_orders=(_stop("1", "51500.0"),))
+    assert _plan(at).place == ()
+    assert _plan(_with_position(at, mark_price=D(51400))).place == ()
+
+
 def test_trigger_rounds_down_to_the_tick():
     pos = snapshot(positions={BTC: "-1"}, liq={BTC: "150001.37"}).positions[BTC]
     assert desired_trigger(pos, POLICY, TICK) == D("142501.3")
