@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal as D
 
-import pytest
-
 from bot.app import build_app
 from bot.settings import RuntimeSettings, parse_config
 from tests.integration.xchg_rig import BTC_CONFIG, Rig, hedged, http_bot
@@ -51,7 +49,6 @@ async def test_one_positions_answer_without_the_short_right_after_a_hedge_double
         assert _short(rig) == D(2), "one bad position answer doubled the short"
 
 
-@pytest.mark.xfail(strict=True, reason="fix2")
 async def test_one_positions_answer_without_the_short_leaves_its_stop_resting(tmp_path):
     """bot/protect.py:127: a short missing from one position answer counts as no short, so its
     stop is cancelled; the short rests bare on the venue until the next cycle re-places one."""
@@ -66,7 +63,6 @@ async def test_one_positions_answer_without_the_short_leaves_its_stop_resting(tm
         assert rig.resting_stops(), "one bad position answer cancelled the short's stop-loss"
 
 
-@pytest.mark.xfail(strict=True, reason="fix2")
 async def test_a_short_without_a_stop_gets_one_while_prices_are_stale(tmp_path):
     """bot/engine.py:237-239: a cycle whose symbols are all untrusted returns before _protect,
     so a short whose stop is gone (cancelled by hand, by the venue, or a placement that failed)
