@@ -133,8 +133,8 @@ async def naive_cycle(r: CycleRig, orders: bool) -> int:
     return sent
 
 
-async def sample(r: CycleRig, *, rebalance: bool, round_no: int) -> tuple[float, int]:
-    """One cycle: (milliseconds, venue requests)."""
+async def sample(r: CycleRig, *, rebalance: bool, round_no: int) -> tuple[float, int, int]:
+    """One cycle: (milliseconds, venue requests, orders sent)."""
     if rebalance:  # every holding moves: every hedge must trade, every stop moves
         step = Decimal(5) if round_no % 2 == 0 else Decimal(-5)
         for coin in r.coins:
@@ -143,19 +143,19 @@ async def sample(r: CycleRig, *, rebalance: bool, round_no: int) -> tuple[float,
     began = time.perf_counter()
     if r.engine is None:
         sent = await naive_cycle(r, rebalance)
-        return (time.perf_counter() - began) * 1000, sent
+        return (time.perf_counter() - began) * 1000, sent, len(r.coins) if rebalance else 0
     outcome = await r.engine.run_cycle()
     took = (time.perf_counter() - began) * 1000
-    if rebalance and outcome.summary.get("orders") != len(r.coins):
-        raise RuntimeError(f"not a full rebalance: {outcome.summary.get('orders')} orders")
-    return took, int(outcome.summary.get("venue_requests", 0))
+    summary = outcome.summary
+    return took, int(summary.get("venue_requests", 0)), int(summary.get("orders", 0))
 
 
 async def measure(n: int, mode: str, latency_ms: int, samples: int, workdir: Path) -> dict:
     r = await make_rig(n, mode, latency_ms, workdir)
     try:
         await sample(r, rebalance=False, round_no=0)  # connections opened, caches warm
-        steady = [await sample(r, rebalance=False, round_no=i) for i in range(samples)]
+        count = 1 if mode == "naive" and n >= 200 else samples  # 45 s a sample at 50 ms
+        steady = [await sample(r, rebalance=False, round_no=i) for i in range(count)]
         moved = [await sample(r, rebalance=True, round_no=i) for i in range(max(1, samples // 2))]
     finally:
         await r.close()
@@ -167,6 +167,7 @@ async def measure(n: int, mode: str, latency_ms: int, samples: int, workdir: Pat
         "steady_requests": statistics.median(s[1] for s in steady),
         "rebalance_ms": statistics.median(s[0] for s in moved),
         "rebalance_requests": statistics.median(s[1] for s in moved),
+        "rebalance_orders": statistics.median(s[2] for s in moved),
     }
 
 
@@ -176,8 +177,8 @@ def table(rows: list[dict]) -> str:
     keys = sorted({(r["n"], r["latency"]) for r in rows})
     out = [
         "| hedges | latency | steady ms (bot) | requests | x ccxt limiter | x naive "
-        "| rebalance ms (bot) | requests | x ccxt limiter | x naive | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| rebalance ms (bot) | orders | requests | x ccxt limiter | x naive | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, lat in keys:
         bot = by.get((n, lat, "bot"))
@@ -191,7 +192,8 @@ def table(rows: list[dict]) -> str:
         out.append(
             f"| {n} | {lat} ms | {bot['steady_ms']:.0f} | {bot['steady_requests']:.0f} "
             f"| {ratio('ccxt-limiter', 'steady_ms')} | {ratio('naive', 'steady_ms')} "
-            f"| {bot['rebalance_ms']:.0f} | {bot['rebalance_requests']:.0f} "
+            f"| {bot['rebalance_ms']:.0f} | {bot['rebalance_orders']:.0f} "
+            f"| {bot['rebalance_requests']:.0f} "
             f"| {ratio('ccxt-limiter', 'rebalance_ms')} | {ratio('naive', 'rebalance_ms')} "
             f"| {bot.get('load', '')} |"
         )

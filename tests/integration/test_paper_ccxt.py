@@ -90,7 +90,8 @@ async def test_reads_per_cycle_do_not_grow_with_the_number_of_hedges(tmp_path):
     assert detail_twenty["GET /v5/account/wallet-balance"] == 1
     assert detail_twenty["GET /v5/position/list"] == 1
     assert detail_twenty["GET /v5/market/tickers"] == 2  # linear and spot, once each
-    assert twenty <= 6, detail_twenty
+    assert detail_twenty["GET /v5/order/realtime"] == 1  # conditional stops in the same listing
+    assert twenty == 5, detail_twenty
 
 
 async def test_schema_behind_head_stops_with_the_command_to_run(tmp_path):
