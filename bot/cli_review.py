@@ -221,41 +221,19 @@ def history_fetch(
     import asyncio
     from datetime import UTC
 
-    import ccxt.async_support as ccxt_async
-
-    from bot.errors import ConfigError, HedgebotError
-    from bot.exchange.factory import _point_at
-    from bot.history_fetch import fetch_history, jobs
+    from bot.errors import ConfigError
+    from bot.exchange.history_fetch import fetch_with_ccxt
 
     names = [s.strip().upper() for s in symbols.split(",") if s.strip()]
-    if not hasattr(ccxt_async, exchange):
-        raise ConfigError([f"--exchange: ccxt has no exchange {exchange!r}"])
     until = end or datetime.now(UTC)
     if start >= until:
         raise ConfigError(["--since: must be before --until (or now)"])
 
     async def go() -> dict[str, int]:
-        client = getattr(ccxt_async, exchange)({"enableRateLimit": url is None})
-        if url:
-            _point_at(client, url)
-        try:
-            with _progress() as bar:
-                tasks = {
-                    j.path.name: bar.add_task(j.path.name, total=None) for j in jobs(names, out)
-                }
-                return await fetch_history(
-                    client, names, start, until, out,
-                    progress=lambda name, n: bar.advance(tasks[name], n),
-                )  # fmt: skip
-        finally:
-            await client.close()
+        with _progress() as bar:
+            return await fetch_with_ccxt(exchange, url, names, start, until, out, bar)
 
-    try:
-        written = asyncio.run(go())
-    except ccxt_async.BadSymbol as exc:  # a symbol the exchange does not list
-        raise ConfigError([f"--symbols: {exc}"]) from None
-    except ccxt_async.BaseError as exc:
-        raise HedgebotError(f"{exchange}: {type(exc).__name__}: {exc}") from None
+    written = asyncio.run(go())
     for name, n in written.items():
         click.echo(f"{out / name}: {n} new rows")
 

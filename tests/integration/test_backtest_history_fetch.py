@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.exchange.factory import VenueConnection, ccxt_client
-from bot.history_fetch import fetch_history
+from bot.exchange.history_fetch import fetch_history
 from bot.sim.server import start_simulator
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "backtest" / "sample"

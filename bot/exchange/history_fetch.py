@@ -135,3 +135,40 @@ async def fetch_history(
 def expected_rows(since: datetime, until: datetime) -> int:
     """Hourly bars in [since, until) for a progress total."""
     return max(0, int((until - since) / timedelta(hours=1)))
+
+
+async def fetch_with_ccxt(
+    exchange: str,
+    url: str | None,
+    names: Sequence[str],
+    start: datetime,
+    until: datetime,
+    out: Path,
+    progress_bar: Any,
+) -> dict[str, int]:
+    """Build the public ccxt client (pointed at ``url`` when given: the simulator's) and fetch;
+    ccxt's errors come back as the project's (a symbol the exchange does not list is bad input)."""
+    import ccxt.async_support as ccxt_async
+
+    from bot.errors import ConfigError, HedgebotError
+    from bot.exchange.factory import _point_at
+
+    if not hasattr(ccxt_async, exchange):
+        raise ConfigError([f"--exchange: ccxt has no exchange {exchange!r}"])
+    client = getattr(ccxt_async, exchange)({"enableRateLimit": url is None})
+    if url:
+        _point_at(client, url)
+    try:
+        tasks = {
+            j.path.name: progress_bar.add_task(j.path.name, total=None) for j in jobs(names, out)
+        }
+        return await fetch_history(
+            client, names, start, until, out,
+            progress=lambda name, n: progress_bar.advance(tasks[name], n),
+        )  # fmt: skip
+    except ccxt_async.BadSymbol as exc:  # a symbol the exchange does not list
+        raise ConfigError([f"--symbols: {exc}"]) from None
+    except ccxt_async.BaseError as exc:
+        raise HedgebotError(f"{exchange}: {type(exc).__name__}: {exc}") from None
+    finally:
+        await client.close()
