@@ -43,7 +43,7 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-async def cycle_section(quick: bool, samples: int, work: Path) -> str:
+async def cycle_section(quick: bool, samples: int, compare_up_to: int, work: Path) -> str:
     sizes = (10,) if quick else (1, 10, 50, 200)
     rows = []
     for n in sizes:
@@ -51,6 +51,8 @@ async def cycle_section(quick: bool, samples: int, work: Path) -> str:
             for mode in cycles.MODES:
                 if quick and mode != "bot" and latency == 0:
                     continue  # the comparisons at 50 ms only
+                if mode != "bot" and n > compare_up_to:
+                    continue
                 row = await cycles.measure(n, mode, latency, samples, work)
                 row["load"] = load()
                 rows.append(row)
@@ -159,7 +161,11 @@ async def main(args: argparse.Namespace) -> str:
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        parts = [await cycle_section(args.quick, args.samples or (2 if args.quick else 5), work)]
+        parts = [
+            await cycle_section(
+                args.quick, args.samples or (2 if args.quick else 5), args.compare_up_to, work
+            )
+        ]
         parts.append(await cpu_section(args.quick, 5 if args.quick else 50, work))
         parts.append(await memory_section(args.cycles or (200 if args.quick else 10_000), work))
     parts.append(startup_section())
@@ -192,6 +198,7 @@ def place(out: Path, text: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--compare-up-to", type=int, default=10**6, help="largest N compared")
     parser.add_argument("--samples", type=int, default=0, help="steady cycles per HTTP case")
     parser.add_argument("--cycles", type=int, default=0, help="the long memory run's cycles")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
