@@ -211,6 +211,8 @@ async def _read_since(
             start, steps = start + HISTORY_WINDOW, steps + 1
         if now - start <= HISTORY_WINDOW:
             rows += await read(start, None)
+        else:  # still behind after a long absence: the newest window too, so a stop that fired
+            rows += await read(now - HISTORY_WINDOW, None)  # just now is acted on at once
         reached = min(start, now - CLOCK_MARGIN)
     unique = sorted({key(r): r for r in rows}.items())  # windows share their boundary instant
     cursor = max([k[0] for k, _ in unique] + [reached] + ([since] if since else []))

@@ -96,3 +96,24 @@ async def test_both_ports_answer_the_same_seven_day_window(tmp_path):
         for port in (inproc, ccxt_port):
             with pytest.raises(ExchangeError, match="7 days"):
                 await port.fetch_fills(None, START, START + timedelta(days=8))
+
+
+async def test_a_stop_firing_after_two_hundred_days_away_is_acted_on_at_once(tmp_path):
+    """The fill cursor is further behind than one read scans (16 windows of 6 days): the newest
+    window is read as well, so the stop's fill explains the move in the cycle that sees it."""
+    async with http_bot(tmp_path) as rig:
+        await hedged(rig)
+        await rig.cycle(timedelta(hours=1))
+        await rig.advance(timedelta(days=200))
+        (stop,) = rig.resting_stops()
+        await rig.set_price(stop.trigger_price * D("1.01"))
+        assert not rig.resting_stops()
+        await rig.cycle()
+        stop_fills = [
+            f
+            for f in await rig.app.store.fills(symbol=PERP)
+            if purpose_of(f.client_order_id) == IntentPurpose.STOP
+        ]
+        assert [f.client_order_id for f in stop_fills] == [stop.link_id]
+        assert await rig.events("stop_fired")
+        assert not await rig.events("drift")
