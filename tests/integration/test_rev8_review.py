@@ -1,0 +1,47 @@
+"""Reviewer rev8: defects found in issue 8 (operator) / issue 12 (web) code. Each test fails on
+the code as reviewed and states the behaviour an operator relies on."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from bot import control, flatten
+from bot.store.lock import AlreadyRunning, instance_lock
+from tests.integration.paper import make_paper, perp_size
+
+BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
+
+
+async def test_lock_holds_for_a_sqlite_uri_spelling_of_the_same_file(tmp_path: Path) -> None:
+    """SQLAlchemy accepts `sqlite+aiosqlite:///file:/abs/x.db?uri=true` for the very same file;
+    bot.store.db.sqlite_file returns None for it, so instance_lock takes no lock at all and a
+    second daemon runs beside the first (shown with `hedgebot run` in the review transcript)."""
+    db = tmp_path / "h.db"
+    plain = f"sqlite+aiosqlite:///{db}"
+    uri = f"sqlite+aiosqlite:///file:{db}?uri=true"
+    async with instance_lock(plain):
+        with pytest.raises(AlreadyRunning):
+            async with instance_lock(uri):
+                pass
+
+
+async def test_flatten_closes_the_short_while_trading_is_halted(tmp_path: Path) -> None:
+    """The operator's panic sequence: `hedgebot halt`, then `hedgebot flatten --yes`. The README
+    says flatten closes the short with reduce-only orders; under HALTED the risk guard denies every
+    intent (bot/risk.py:132), reduce-only closes included, so the shorts stay open."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"
+    paper = await make_paper(url, transport="http")
+    try:
+        for _ in range(2):
+            await paper.cycle()
+        assert perp_size(await paper.port.fetch_positions(), BTC) == D(-2)
+        await control.halt(paper.store, "panic")
+        await flatten.flatten(paper.store, ["btc"], "operator flatten")
+        for _ in range(3):
+            await paper.cycle()
+        assert perp_size(await paper.port.fetch_positions(), BTC) == 0
+    finally:
+        await paper.close()
