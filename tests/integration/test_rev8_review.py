@@ -45,3 +45,62 @@ async def test_flatten_closes_the_short_while_trading_is_halted(tmp_path: Path) 
         assert perp_size(await paper.port.fetch_positions(), BTC) == 0
     finally:
         await paper.close()
+
+
+CONFIG = """
+[planner]
+cooldown_seconds = 0
+
+[[hedges]]
+name = "bitcoin"
+spot_asset = "BTC"
+perp = "BTC/USDT:USDT"
+strategy = "direct"
+[hedges.params]
+ratio = 1.0
+"""
+
+
+def test_flatten_without_config_flattens_the_daemons_hedges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon runs with `--config mine.toml`; the operator types `hedgebot flatten --yes`.
+    bot/cli_flatten.py:_hedge_names reads the CLI's own (default) configuration, so it flattens
+    the default hedges `btc, eth`, prints "the daemon closes them at its next cycle", exits 0,
+    and the daemon's real short (hedge `bitcoin`) stays open."""
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("HEDGEBOT_DATABASE_URL", "HEDGEBOT_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "mine.toml").write_text(CONFIG)
+    runner = CliRunner()
+    run = ["run", "--config", "mine.toml", "--max-cycles", "2", "--interval", "1"]
+    assert runner.invoke(main, run).exit_code == 0
+    flat = runner.invoke(main, ["flatten", "--yes"])
+    assert flat.exit_code == 0, flat.output
+    assert runner.invoke(main, run).exit_code == 0
+    shown = runner.invoke(main, ["status", "--format", "json"])
+    hedges = {h["hedge"]: h for h in json.loads(shown.output)["hedges"]}
+    assert D(hedges["bitcoin"]["current"]) == 0, (flat.output, hedges["bitcoin"])
+
+
+def test_status_on_a_sqlite_uri_url_does_not_create_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-only commands never create a database (README); with the URI spelling of a SQLite
+    URL, bot.store.db.sqlite_file returns None, the existence check is skipped and SQLite creates
+    the file (same root cause as the lock bypass above)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    db = tmp_path / "missing.db"
+    monkeypatch.setenv("HEDGEBOT_DATABASE_URL", f"sqlite+aiosqlite:///file:{db}?uri=true")
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 4
+    assert not db.exists()
