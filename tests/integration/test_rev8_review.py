@@ -104,3 +104,31 @@ def test_status_on_a_sqlite_uri_url_does_not_create_the_file(
     result = CliRunner().invoke(main, ["status"])
     assert result.exit_code == 4
     assert not db.exists()
+
+
+@pytest.mark.postgres
+async def test_postgres_lock_is_not_silently_lost_with_its_connection(pg_url: str) -> None:
+    """The advisory lock lives on one idle connection (bot/store/lock.py:_pg_lock) that nothing
+    watches. When the server ends that session (a Postgres restart or failover,
+    idle_session_timeout, a proxy or network drop) the lock is gone while the daemon goes on
+    trading, and a second daemon then starts on the same account."""
+    import asyncpg
+
+    from bot.store.db import parse_url
+
+    u = parse_url(pg_url)
+    async with instance_lock(pg_url):
+        admin = await asyncpg.connect(
+            user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
+        )
+        try:
+            ended = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name LIKE 'hedgebot pid=%' AND datname = current_database()"
+            )
+        finally:
+            await admin.close()
+        assert ended == 1
+        with pytest.raises(AlreadyRunning):
+            async with instance_lock(pg_url):
+                pass
