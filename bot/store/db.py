@@ -47,12 +47,32 @@ def parse_url(url: str | URL) -> URL:
 
 
 def sqlite_file(url: URL) -> Path | None:
-    """The absolute path of a SQLite database file; None for memory, URIs and Postgres."""
+    """The absolute path of a SQLite database file; None for memory and Postgres. A URI
+    filename (``file:/abs/x.db?uri=true``) names its file too: the lock and the read-only
+    commands' existence check must see the same file whichever way it is spelled."""
     if url.get_backend_name() != "sqlite" or is_sqlite_memory(url) or url.database is None:
         return None
     if url.database.startswith("file:"):
-        return None
+        return _uri_file(url)
     return Path(url.database).expanduser().resolve()
+
+
+def _uri_file(url: URL) -> Path | None:
+    from urllib.parse import unquote, urlsplit
+
+    assert url.database is not None
+    split = urlsplit(url.database)
+    path = unquote(split.path)
+    if url.query.get("mode") == "memory" or path in ("", ":memory:"):
+        return None
+    if split.netloc not in ("", "localhost"):
+        raise ConfigError(
+            [
+                f"HEDGEBOT_DATABASE_URL: SQLite URI authority {split.netloc!r} not supported; "
+                "use sqlite+aiosqlite:///path/to/hedgebot.db"
+            ]
+        )
+    return Path(path).expanduser().resolve()
 
 
 def describe(url: str | URL) -> str:
@@ -75,11 +95,9 @@ def is_sqlite_memory(url: URL) -> bool:
 
 def ensure_sqlite_dir(url: URL) -> None:
     """Create the parent directory of a SQLite file (./data on a fresh checkout)."""
-    if url.get_backend_name() != "sqlite" or is_sqlite_memory(url) or url.database is None:
-        return
-    if url.database.startswith("file:"):
-        return  # a SQLite URI filename; its owner knows where it lives
-    Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
