@@ -180,7 +180,7 @@ async def run_loop(
                     raise
                 outcomes.append(CycleOutcome(-1, "error", {"error": str(exc)}))
             if heartbeat is not None:
-                await asyncio.to_thread(_beat, heartbeat)
+                _beat(heartbeat)  # a local touch; the default executor may be busy (DNS, reports)
             if max_cycles is not None and len(outcomes) >= max_cycles:
                 break
             if trigger is not None:

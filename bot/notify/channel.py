@@ -3,16 +3,21 @@ webhooks), configured by ``HEDGEBOT_NOTIFY_URLS``.
 
 Sending never blocks or breaks a cycle: ``send`` only queues the message; a background task
 delivers it, each channel with a timeout, and a channel that fails is logged (redacted) and the
-others still get it. The URLs hold tokens and passwords: they are registered with the log
+others still get it. Each channel sends on its own daemon thread, never on the loop's default
+executor (the heartbeat and aiohttp's DNS lookups need that one): a channel whose call outlives
+its timeout keeps its one thread, and the alerts for it are dropped (counted, logged once) until
+that call returns. The URLs hold tokens and passwords: they are registered with the log
 redactor and shown only in apprise's privacy form.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +62,8 @@ class Notifier:
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
         self.failed = 0
+        self._busy: dict[str, concurrent.futures.Future[Any]] = {}  # a call past its timeout
+        self._dropped: dict[str, int] = {}
 
     @property
     def enabled(self) -> bool:
@@ -94,24 +101,41 @@ class Notifier:
             "failure": apprise.NotifyType.FAILURE,
         }.get(alert.level, apprise.NotifyType.WARNING)
         for name, app in self.channels:
-            try:
-                ok = await asyncio.wait_for(
-                    asyncio.to_thread(
-                        app.notify, body=alert.body, title=alert.title, notify_type=notify_type
-                    ),
-                    self.timeout,
-                )
-            except TimeoutError:
-                ok, why = False, f"no answer within {self.timeout:g}s"
-            except Exception as exc:  # a broken channel must never reach the daemon
-                ok, why = False, f"{type(exc).__name__}: {exc}"
-            else:
-                why = "the service refused it or could not be reached"
+            ok, why = await self._send_one(name, app, alert, notify_type)
             if ok:
                 self.delivered += 1
             else:
                 self.failed += 1
-                log.warning("alert not delivered", channel=name, kind=alert.kind, why=why)
+                if why:
+                    log.warning("alert not delivered", channel=name, kind=alert.kind, why=why)
+
+    async def _send_one(
+        self, name: str, app: Any, alert: Alert, notify_type: Any
+    ) -> tuple[bool, str]:
+        """(delivered, why not); why is empty when the alert was dropped for a stuck channel."""
+        busy = self._busy.get(name)
+        if busy is not None and not busy.done():
+            self._dropped[name] = self._dropped.get(name, 0) + 1
+            if self._dropped[name] == 1:
+                log.warning(
+                    "alert channel stuck; its alerts are dropped until it answers",
+                    channel=name,
+                    kind=alert.kind,
+                )
+            return False, ""
+        if self._dropped.pop(name, 0):
+            log.info("alert channel answers again", channel=name)
+        call = _in_daemon_thread(
+            lambda: app.notify(body=alert.body, title=alert.title, notify_type=notify_type)
+        )
+        try:
+            ok = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(call)), self.timeout)
+        except TimeoutError:
+            self._busy[name] = call
+            return False, f"no answer within {self.timeout:g}s"
+        except Exception as exc:  # a broken channel must never reach the daemon
+            return False, f"{type(exc).__name__}: {exc}"
+        return bool(ok), "the service refused it or could not be reached"
 
     async def drain(self) -> None:
         """Wait until everything queued so far was attempted (tests, shutdown)."""
@@ -127,6 +151,23 @@ class Notifier:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+
+
+def _in_daemon_thread(fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+    """Run ``fn`` on a new daemon thread: a call that never returns neither holds a pooled
+    worker nor keeps the process from exiting (an executor's threads are joined at exit)."""
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # handed to the awaiting side
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="hedgebot-alert", daemon=True).start()
+    return future
 
 
 def _register_secrets(url: str) -> None:

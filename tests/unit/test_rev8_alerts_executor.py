@@ -44,3 +44,45 @@ async def test_hung_alert_channel_does_not_starve_the_heartbeat(tmp_path: Path) 
     finally:
         release.set()
         await notifier.close()
+
+
+async def test_stuck_channel_drops_alerts_logged_once_and_recovers() -> None:
+    """While a channel's call outlives its timeout the alerts for it are dropped (one log line,
+    not one thread each); once the call returns, the next alert is sent again."""
+    import io
+
+    from bot.logging import configure_logging
+
+    logs = io.StringIO()
+    configure_logging(stream=logs)
+    release = threading.Event()
+    calls: list[object] = []
+
+    class Counted(_HungChannel):
+        def notify(self, **kw: object) -> bool:
+            calls.append(kw)
+            return super().notify(**kw)
+
+    hung = Counted(release)
+    notifier = Notifier([], timeout=0.05)
+    notifier.channels = [("json://hung", hung)]
+    notifier.start()
+    try:
+        for i in range(5):
+            notifier.send(Alert("venue", f"venue failing {i}", "reads failing"))
+        await notifier.drain()
+        assert notifier.failed == 5
+        assert logs.getvalue().count("alert channel stuck") == 1
+        assert logs.getvalue().count("no answer within") == 1  # one attempt, four dropped
+        assert len(calls) == 1  # one thread held by the stuck channel, not one per alert
+        release.set()
+        deadline = asyncio.get_running_loop().time() + 5
+        while notifier._busy["json://hung"].running():  # the stuck call returns
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        notifier.send(Alert("venue", "venue back", "reads ok"))
+        await notifier.drain()
+        assert notifier.delivered == 1 and "alert channel answers again" in logs.getvalue()
+    finally:
+        release.set()
+        await notifier.close()
