@@ -181,7 +181,7 @@ async def _daemon(
         serving = beside_daemon(web, runtime.database_url)
     log = get_logger("bot.cli")
     with Shutdown() as shutdown:  # SIGTERM during start-up exits 0 too
-        async with instance_lock(runtime.database_url):
+        async with instance_lock(runtime.database_url) as lock:
             await probe(runtime.database_url, must_exist=False)  # corrupt or unreachable: one line
             async with serving, _sim_clock(runtime) as clock:
                 embedded = runtime.mode == "paper" and runtime.venue_url is None
@@ -193,7 +193,7 @@ async def _daemon(
                     if clock is not None:
                         await clock.ready()
                     await _serve(
-                        app, runtime, file_config, max_cycles, interval, log, shutdown.stop
+                        app, runtime, file_config, max_cycles, interval, log, shutdown.stop, lock
                     )
 
 
@@ -221,6 +221,7 @@ async def _serve(
     interval: float | None,
     log: Any,
     stop: Any = None,
+    lock: Any = None,
 ) -> None:
     from bot.notify.service import alerts_running
     from bot.runner import ConfigWatcher, run_loop
@@ -254,6 +255,7 @@ async def _serve(
                 heartbeat=runtime.heartbeat_file,
                 stop=stop,
                 trigger=trigger,
+                lock=lock,
             )
     finally:
         set_clock(wall_time)

@@ -8,13 +8,16 @@ import contextlib
 import signal
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.engine import CycleOutcome, Engine
 from bot.errors import ConfigError, FatalExchangeError
 from bot.logging import get_logger
 from bot.settings import FileConfig, load_config_file
 from bot.stream.trigger import CycleTrigger
+
+if TYPE_CHECKING:
+    from bot.store.lock import DaemonLock
 
 log = get_logger("bot.runner")
 T = TypeVar("T")
@@ -145,9 +148,10 @@ async def run_loop(
     stop: asyncio.Event | None = None,
     heartbeat: Path | None = None,
     trigger: CycleTrigger | None = None,
+    lock: DaemonLock | None = None,
 ) -> list[CycleOutcome]:
     """``trigger`` (stream mode): a stream update cuts the wait short; the interval still bounds
-    the time between cycles."""
+    the time between cycles. ``lock``: checked before every cycle (LockLost stops the daemon)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -163,6 +167,8 @@ async def run_loop(
     failures = 0
     try:
         while not stop.is_set() and (max_cycles is None or len(outcomes) < max_cycles):
+            if lock is not None:
+                await lock.check()
             await maybe_reload(engine, watcher)
             if trigger is not None:
                 trigger.before_cycle(engine)

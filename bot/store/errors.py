@@ -28,3 +28,7 @@ class DatabaseUnavailable(HedgebotError):
 
 class AlreadyRunning(HedgebotError):
     """Another daemon holds this database."""
+
+
+class LockLost(AlreadyRunning):
+    """The daemon's lock went with its database session and could not be taken again."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ async def test_lock_holds_for_a_sqlite_uri_spelling_of_the_same_file(tmp_path: P
                 pass
 
 
+@pytest.mark.xfail(strict=True, reason="fixa: flatten fix not landed yet")
 async def test_flatten_closes_the_short_while_trading_is_halted(tmp_path: Path) -> None:
     """The operator's panic sequence: `hedgebot halt`, then `hedgebot flatten --yes`. The README
     says flatten closes the short with reduce-only orders; under HALTED the risk guard denies every
@@ -61,6 +63,7 @@ ratio = 1.0
 """
 
 
+@pytest.mark.xfail(strict=True, reason="fixa: flatten fix not landed yet")
 def test_flatten_without_config_flattens_the_daemons_hedges(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,24 +114,54 @@ async def test_postgres_lock_is_not_silently_lost_with_its_connection(pg_url: st
     """The advisory lock lives on one idle connection (bot/store/lock.py:_pg_lock) that nothing
     watches. When the server ends that session (a Postgres restart or failover,
     idle_session_timeout, a proxy or network drop) the lock is gone while the daemon goes on
-    trading, and a second daemon then starts on the same account."""
+    trading, and a second daemon then starts on the same account. (fixb: the daemon checks
+    the lock before every cycle, `lock.check()`, and takes it again when it is free.)"""
+    async with instance_lock(pg_url) as lock:
+        assert await _terminate_lock_sessions(pg_url) == 1
+        await lock.check()  # the runner's per-cycle check: the lock was free, so taken again
+        with pytest.raises(AlreadyRunning):
+            async with instance_lock(pg_url):
+                pass
+        await lock.check()  # still ours
+
+
+@pytest.mark.postgres
+async def test_postgres_lock_lost_and_taken_by_another_stops_the_daemon(pg_url: str) -> None:
+    """(fixb) When the lost lock was taken by someone else meanwhile, the check raises LockLost
+    (an AlreadyRunning: exit 5, one line) and the daemon stops instead of trading beside it."""
+    from bot.store.errors import LockLost
+    from bot.store.lock import PG_LOCK_KEY
+
+    async with instance_lock(pg_url) as lock:
+        assert await _terminate_lock_sessions(pg_url) == 1
+        other = await _connect(pg_url)
+        try:
+            assert await other.fetchval("SELECT pg_try_advisory_lock($1, $2)", *PG_LOCK_KEY)
+            with pytest.raises(LockLost, match="lost with its database session"):
+                await lock.check()
+        finally:
+            await other.close()
+
+
+async def _connect(pg_url: str) -> Any:
     import asyncpg
 
     from bot.store.db import parse_url
 
     u = parse_url(pg_url)
-    async with instance_lock(pg_url):
-        admin = await asyncpg.connect(
-            user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
+    return await asyncpg.connect(
+        user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
+    )
+
+
+async def _terminate_lock_sessions(pg_url: str) -> int:
+    """End the daemon lock's session from the server side, as a restart or failover would."""
+    admin = await _connect(pg_url)
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+            "WHERE application_name LIKE 'hedgebot pid=%' AND datname = current_database()"
         )
-        try:
-            ended = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name LIKE 'hedgebot pid=%' AND datname = current_database()"
-            )
-        finally:
-            await admin.close()
-        assert ended == 1
-        with pytest.raises(AlreadyRunning):
-            async with instance_lock(pg_url):
-                pass
+    finally:
+        await admin.close()
+    return int(ended)
