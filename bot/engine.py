@@ -312,6 +312,7 @@ class Engine:
             hedged_spot_value=hedged,
             orders_last_minute=per_minute,
             kill_switch=self.kill_switch(),
+            flattening=self.flattened,
         )
         if verdict.state == TradingState.HALTED and state != TradingState.HALTED:
             await self.store.set_trading_state(verdict.state, verdict.state_reason)

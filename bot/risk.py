@@ -90,6 +90,12 @@ def snapshot_problems(
     return problems
 
 
+def closes_flattened(intent: OrderIntent, flattening: frozenset[str]) -> bool:
+    """A reduce-only order for flattened hedges only (an intent names every hedge of its symbol,
+    joined by "+": one that is still hedging keeps the order behind the halt)."""
+    return intent.reduce_only and set(intent.hedge.split("+")) <= flattening
+
+
 def guard(
     intents: Sequence[OrderIntent],
     snapshot: Snapshot,
@@ -101,7 +107,10 @@ def guard(
     hedged_spot_value: Decimal,
     orders_last_minute: int,
     kill_switch: bool = False,
+    flattening: frozenset[str] = frozenset(),
 ) -> GuardResult:
+    """``flattening``: hedges the operator flattened; their reduce-only closes pass a halt (the
+    operator's way out of the market: `hedgebot halt`, then `hedgebot flatten`)."""
     approved: list[OrderIntent] = []
     rejections: list[Rejection] = []
     notes: list[str] = []
@@ -129,7 +138,7 @@ def guard(
         ),
     )
     for intent in spot_first:
-        if state == TradingState.HALTED:
+        if state == TradingState.HALTED and not closes_flattened(intent, flattening):
             deny(intent, f"trading halted: {state_reason}")
             continue
         if state == TradingState.REDUCING and not intent.reduce_only:

@@ -144,7 +144,7 @@ async def resume(request: Request, body: HedgesReason | None = None) -> Any:
 @router.post(
     "/control/flatten",
     summary="Close hedges' shorts (all when `hedges` is empty) and keep them flat until resumed; "
-    "the daemon acts at its next cycle (needs the API token)",
+    "the daemon acts at its next cycle, also while trading is halted (needs the API token)",
 )
 async def flatten_hedges(request: Request, body: HedgesReason | None = None) -> Any:
     store = _store(request)
@@ -152,7 +152,10 @@ async def flatten_hedges(request: Request, body: HedgesReason | None = None) -> 
     reason = (body.reason if body else "") or "flattened via the web API"
     now = await flatten.flatten(store, names, reason)
     state, why = await store.trading_state()
-    return {"flattened": sorted(now), "trading_state": state.value, "reason": why}
+    note = "the daemon closes these shorts with reduce-only orders at its next cycle"
+    if state.value == "halted":  # bot.risk lets exactly these closes through a halt
+        note += "; trading stays halted for every other order until resumed"
+    return {"flattened": sorted(now), "trading_state": state.value, "reason": why, "note": note}
 
 
 async def _known(store: Store, wanted: list[str]) -> list[str]:

@@ -61,22 +61,67 @@ async def test_flatten_closes_one_hedge_and_keeps_it_flat(tmp_path: Path, transp
         await paper.close()
 
 
+async def test_flatten_while_halted_closes_only_that_short(tmp_path: Path) -> None:
+    """`hedgebot halt`, then `hedgebot flatten --hedge btc`: btc's short closes and its stop goes;
+    eth's hedge stays as it is, and trading stays halted."""
+    from bot import control
+    from bot.domain import TradingState
+
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    try:
+        for _ in range(2):
+            await paper.cycle()
+        await control.halt(paper.store, "panic")
+        paper.venue.deposit("ETH", D(5))  # eth off target: halted, no order for it
+        await flatten.flatten(paper.store, ["btc"], "test")
+        for _ in range(2):
+            outcome = await paper.cycle()
+        positions = await paper.port.fetch_positions()
+        assert perp_size(positions, BTC) == 0 and perp_size(positions, ETH) == D(-30)
+        assert await _stops(paper, BTC) == [] and await _stops(paper, ETH)
+        assert outcome.summary["why"] == {"eth": "risk guard: trading halted: panic"}
+        assert (await paper.store.trading_state())[0] == TradingState.HALTED
+    finally:
+        await paper.close()
+
+
+CONFIG = """
+[[hedges]]
+name = "btc"
+spot_asset = "BTC"
+perp = "BTC/USDT:USDT"
+strategy = "direct"
+[hedges.params]
+ratio = 1.0
+"""
+
+
 def test_flatten_command_records_the_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
     monkeypatch.setenv("HEDGEBOT_DATABASE_URL", url)
+    monkeypatch.delenv("HEDGEBOT_CONFIG", raising=False)
+    (tmp_path / "mine.toml").write_text(CONFIG)
+    mine = ["--config", str(tmp_path / "mine.toml")]
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    refused = runner.invoke(main, ["flatten", "--hedge", "btc"], input="n\n")
+    # the database has seen no hedge yet and no --config names the daemon's: refused, one line
+    unseen = runner.invoke(main, ["flatten", "--yes"])
+    assert unseen.exit_code == 2 and len(unseen.output.splitlines()) == 1, unseen.output
+    assert "no hedge to flatten" in unseen.output and "--config" in unseen.output
+    refused = runner.invoke(main, ["flatten", *mine, "--hedge", "btc"], input="n\n")
     assert refused.exit_code == 1  # not confirmed: nothing recorded
-    bad = runner.invoke(main, ["flatten", "--hedge", "doge", "--yes"])
-    assert bad.exit_code == 2 and "no hedge named doge" in bad.output
-    ok = runner.invoke(main, ["flatten", "--hedge", "btc", "--yes"])
+    bad = runner.invoke(main, ["flatten", *mine, "--hedge", "eth", "--yes"])
+    assert bad.exit_code == 2 and "no hedge named eth" in bad.output  # the demo's, not mine
+    ok = runner.invoke(main, ["flatten", *mine, "--hedge", "btc", "--yes"])
     assert ok.exit_code == 0, ok.output
     assert "flattened: btc" in ok.output and "no daemon runs" in ok.output
     resumed = runner.invoke(main, ["resume"])
     assert "still flattened: btc" in resumed.output
+    typo = runner.invoke(main, ["resume", "--hedge", "btx"])
+    assert typo.exit_code == 2 and len(typo.output.splitlines()) == 1, typo.output
+    assert "no hedge named btx" in typo.output and "hedging again" not in typo.output
     again = runner.invoke(main, ["resume", "--hedge", "btc"])
     assert again.exit_code == 0 and "hedging again: btc" in again.output
     events = runner.invoke(main, ["events", "--format", "csv"]).output

@@ -29,7 +29,6 @@ async def test_lock_holds_for_a_sqlite_uri_spelling_of_the_same_file(tmp_path: P
                 pass
 
 
-@pytest.mark.xfail(strict=True, reason="fixa: flatten fix not landed yet")
 async def test_flatten_closes_the_short_while_trading_is_halted(tmp_path: Path) -> None:
     """The operator's panic sequence: `hedgebot halt`, then `hedgebot flatten --yes`. The README
     says flatten closes the short with reduce-only orders; under HALTED the risk guard denies every
@@ -63,7 +62,6 @@ ratio = 1.0
 """
 
 
-@pytest.mark.xfail(strict=True, reason="fixa: flatten fix not landed yet")
 def test_flatten_without_config_flattens_the_daemons_hedges(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

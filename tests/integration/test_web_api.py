@@ -158,10 +158,16 @@ async def test_flatten_records_the_request_the_daemon_acts_on(store):
         assert (await c.get("/api/status", headers=auth)).json()["flattened"] == ["btc"]
         everything = await c.post("/api/control/flatten", headers=auth)
         assert everything.json()["flattened"] == ["btc", "eth"]
+        assert "halted" not in everything.json()["note"]
+        await c.post("/api/control/halt", headers=auth)
+        halted = (await c.post("/api/control/flatten", headers=auth)).json()
+        assert halted["trading_state"] == "halted" and "closes these shorts" in halted["note"]
+        assert "stays halted for every other order" in halted["note"]
+        await c.post("/api/control/resume", headers=auth)
         back = await c.post("/api/control/resume", json={"hedges": ["eth"]}, headers=auth)
         assert back.json() == {"hedging_again": ["eth"], "flattened": ["btc"]}
         kinds = [e["kind"] for e in (await c.get("/api/events", headers=auth)).json()]
-    assert kinds[:3] == ["unflattened", "flattened", "flattened"]
+    assert kinds == ["unflattened", "resumed", "flattened", "halted", "flattened", "flattened"]
     assert await flattened(store) == {"btc"}
 
 

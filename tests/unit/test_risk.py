@@ -45,6 +45,22 @@ def test_halted_denies_everything_with_reason():
     assert res.rejections[0].source == "risk"
 
 
+def test_halt_lets_only_the_reduce_only_closes_of_flattened_hedges_through():
+    close = _intent("1", Side.BUY, True)
+    shared = replace(close, client_order_id="hb-x-1-shared", hedge="btc+btc2")
+    opening = replace(_intent("2"), client_order_id="hb-x-1-open")
+    res = _guard(
+        [close, shared, opening],
+        snapshot(),
+        state=TradingState.HALTED,
+        state_reason="operator halt",
+        flattening=frozenset({"btc"}),
+    )
+    assert res.approved == (close,) and res.state == TradingState.HALTED
+    # a symbol shared with a hedge still hedging, and any order that is not reduce-only, wait
+    assert {r.client_order_id for r in res.rejections} == {"hb-x-1-shared", "hb-x-1-open"}
+
+
 def test_kill_switch_halts():
     res = _guard([_intent()], snapshot(), kill_switch=True)
     assert res.state == TradingState.HALTED and res.approved == ()
