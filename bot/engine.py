@@ -341,6 +341,7 @@ class Engine:
             snapshot, decision.targets, decision.failures, decision.held, hedge_plan.skips,
             verdict.approved, verdict.rejections, waiting,
             await explain.unresolved(self.store, rec.blocked | decision.blocked),
+            verdict.state_reason if verdict.state == TradingState.HALTED else None,
         )  # fmt: skip
         await self.store.record_cycle(
             CycleRecord(

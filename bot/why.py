@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain import IntentStatus, OrderIntent, Rejection, Snapshot
+from bot.domain import IntentPurpose, IntentStatus, OrderIntent, Rejection, Snapshot
 from bot.logging import get_logger
 from bot.planner import aggregate, current_size
 from bot.store.repo import Store
@@ -20,12 +20,15 @@ log = get_logger("bot.engine")
 
 
 async def unresolved(store: Store, symbols: Collection[str]) -> dict[str, str]:
-    """symbol -> which intent blocks it and since when."""
+    """symbol -> which intent blocks it and since when: one not yet resolved, or an order still
+    open on the venue (a resting stop blocks nothing: bot.reconcile)."""
     if not symbols:
         return {}
-    open_ = await store.intents(statuses=[IntentStatus.PENDING, IntentStatus.UNKNOWN], limit=200)
+    statuses = [IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN]
     out: dict[str, str] = {}
-    for i in open_:
+    for i in await store.intents(statuses=statuses, limit=200):
+        if i.status == IntentStatus.OPEN and i.purpose == IntentPurpose.STOP:
+            continue
         if i.symbol in symbols and i.symbol not in out:
             out[i.symbol] = (
                 f"unresolved intent {i.client_order_id} ({i.status.value} since "
@@ -44,9 +47,11 @@ def explain(
     rejections: Sequence[Rejection],
     waiting: Mapping[str, datetime],
     blocked: Mapping[str, str],
+    halted: str | None = None,
 ) -> dict[str, str]:
     """hedge -> why no order went out for it. Hedges that sent an order are left out, and so
-    are symbols already at their target (nothing to explain)."""
+    are symbols already at their target (nothing to explain). ``halted``: the halt's reason; it
+    comes first (a cooldown or a band means nothing while no order may go out)."""
     by_symbol: dict[str, str] = {}
     for s in skips:
         reason = s.reason
@@ -67,6 +72,9 @@ def explain(
             continue
         if t.perp_symbol in by_symbol:
             out[t.hedge] = by_symbol[t.perp_symbol]
+    if halted is not None:
+        unsent = {t.hedge for t in targets if t.perp_symbol not in sent | settled}
+        out.update(dict.fromkeys(set(out) | unsent, f"risk guard: trading halted: {halted}"))
     return out
 
 
