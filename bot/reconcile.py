@@ -198,7 +198,8 @@ async def _read_since(
     newer: walk windows with explicit end times until the last one reaches now; that last one is
     asked open-ended (the venue's own window from its start covers now, whatever our clock says).
     A window read in full is never asked again: the cursor moves to its end, kept a day short of
-    now so that a difference between the venue's clock and ours loses nothing."""
+    now so that a difference between the venue's clock and ours loses nothing. After a very long
+    absence the newest window is read as well, while the cursor goes on through the gap."""
     value = await store.get_cursor(name)
     since = datetime.fromisoformat(value) if value else None
     if since is None:  # first read: the venue's default, its most recent window
@@ -211,11 +212,14 @@ async def _read_since(
             start, steps = start + HISTORY_WINDOW, steps + 1
         if now - start <= HISTORY_WINDOW:
             rows += await read(start, None)
+            reached = min(start, now - CLOCK_MARGIN)
         else:  # still behind after a long absence: the newest window too, so a stop that fired
             rows += await read(now - HISTORY_WINDOW, None)  # just now is acted on at once
-        reached = min(start, now - CLOCK_MARGIN)
+            reached = start  # the windows in between are scanned by the next reads
     unique = sorted({key(r): r for r in rows}.items())  # windows share their boundary instant
-    cursor = max([k[0] for k, _ in unique] + [reached] + ([since] if since else []))
+    # the cursor follows the scanned windows, never a row's own time: a row published late
+    # with an earlier time is still read, and rows are stored idempotently by their venue id
+    cursor = max([reached] + ([since] if since else []))
     return [r for _, r in unique], (cursor if cursor != since else None)
 
 

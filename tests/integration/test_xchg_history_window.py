@@ -117,3 +117,16 @@ async def test_a_stop_firing_after_two_hundred_days_away_is_acted_on_at_once(tmp
         assert [f.client_order_id for f in stop_fills] == [stop.link_id]
         assert await rig.events("stop_fired")
         assert not await rig.events("drift")
+
+
+async def test_funding_of_two_hundred_days_away_is_all_recorded_as_the_cursor_catches_up(tmp_path):
+    """Reading the newest window early must not move the cursor past the windows in between."""
+    async with http_bot(tmp_path) as rig:
+        await hedged(rig)
+        await rig.cycle(timedelta(hours=9))
+        await rig.advance(timedelta(days=200))
+        for _ in range(4):  # each read scans 16 more windows of 6 days
+            await rig.cycle(timedelta(hours=9))
+        venue_ids = sorted(e.exec_id for e in rig.venue.executions("linear", exec_type="Funding"))
+        stored = sorted(p.payment_id for p in await rig.app.store.funding(symbol=PERP))
+        assert stored == venue_ids
