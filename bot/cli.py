@@ -301,15 +301,17 @@ def db() -> None:
 @db.command("upgrade")
 @handles_errors
 def db_upgrade() -> None:
-    """Apply all Alembic migrations to the configured database."""
+    """Apply all Alembic migrations to the configured database (refused while a daemon runs)."""
+    from bot.store.lock import instance_lock
     from bot.store.migrate import probe, schema_status, upgrade
 
     runtime = _runtime(None)
 
     async def go() -> tuple[str | None, str]:
-        await probe(runtime.database_url, must_exist=False)
-        await upgrade(runtime.database_url)
-        return await schema_status(runtime.database_url)
+        async with instance_lock(runtime.database_url):  # never change a live daemon's schema
+            await probe(runtime.database_url, must_exist=False)
+            await upgrade(runtime.database_url)
+            return await schema_status(runtime.database_url)
 
     current, head = _run(go())
     click.echo(f"database at revision {current} (head {head})")

@@ -82,3 +82,24 @@ def test_second_run_exits_5_naming_the_holder(tmp_path: Path) -> None:
     ]
     assert f"pid={proc.pid}" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "h.db").exists()  # refused before touching the database
+
+
+def test_db_upgrade_under_a_running_daemon_exits_5_naming_it(tmp_path: Path) -> None:
+    """Migrating a database a daemon is trading on changes its schema under it: `db upgrade`
+    takes the daemon lock too, and refuses (exit 5, one line, the holder) while a daemon runs."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    proc = _holder(url)
+    try:
+        refused = CliRunner().invoke(main, ["db", "upgrade"], env={"HEDGEBOT_DATABASE_URL": url})
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert refused.exit_code == 5, refused.output
+    assert "another hedgebot daemon" in refused.output and f"pid={proc.pid}" in refused.output
+    assert not (tmp_path / "h.db").exists()  # refused before touching the database
+    done = CliRunner().invoke(main, ["db", "upgrade"], env={"HEDGEBOT_DATABASE_URL": url})
+    assert done.exit_code == 0 and "database at revision" in done.output, done.output
