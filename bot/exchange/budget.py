@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -26,26 +25,40 @@ DEFAULT_MARGIN = 0.05  # windows 5 % longer than the venue's
 
 
 class Window:
-    """At most ``rate`` units in any ``period`` seconds (a sliding log)."""
+    """At most ``rate`` units in any ``period`` seconds (a sliding log). A unit held by a request
+    still on its way counts until the answer is in, then from the answer's time: the venue counts
+    a request when it arrives, which is after it left, however late the network or the event
+    loop delivers it; counting it from the answer keeps every next one a full window behind."""
 
     def __init__(self, rate: int, period: float) -> None:
         if rate < 1 or period <= 0:
             raise ValueError("a request budget needs rate >= 1 and period > 0")
         self.rate, self.period = rate, period
-        self._times: deque[float] = deque()
+        self._cells: list[list[float]] = []  # [time, done]: done 0.0 while in flight
 
     def wait(self, now: float, units: int) -> float:
         """Seconds until ``units`` fit (0: now)."""
         if units > self.rate:
             raise ValueError(f"{units} units can never fit a window of {self.rate}")
-        times = self._times
-        while times and times[0] <= now - self.period:
-            times.popleft()
-        over = len(times) + units - self.rate
-        return 0.0 if over <= 0 else times[over - 1] + self.period - now
+        self._cells = [c for c in self._cells if not c[1] or c[0] > now - self.period]
+        over = len(self._cells) + units - self.rate
+        if over <= 0:
+            return 0.0
+        done = sorted(c[0] for c in self._cells if c[1])
+        # units in flight free nothing until answered: look again shortly
+        return done[over - 1] + self.period - now if len(done) >= over else 0.01
 
-    def take(self, now: float, units: int) -> None:
-        self._times.extend([now] * units)
+    def take(self, now: float, units: int, *, held: bool = False) -> list[list[float]]:
+        cells = [[now, 0.0 if held else 1.0] for _ in range(units)]
+        self._cells.extend(cells)
+        return cells
+
+
+def release(ticket: list[list[float]]) -> None:
+    """The request's answer is in: its units count from now."""
+    now = time.monotonic()
+    for cell in ticket:
+        cell[0], cell[1] = now, 1.0
 
 
 @dataclass
@@ -63,7 +76,10 @@ class RequestBudget:
     def __post_init__(self) -> None:
         self._all = Window(self.rate, self.period * (1 + self.margin))
 
-    async def acquire(self, endpoint: Endpoint | None = None, units: int = 1) -> None:
+    async def acquire(
+        self, endpoint: Endpoint | None = None, units: int = 1, *, held: bool = False
+    ) -> list[list[float]]:
+        """Wait for room; ``held``: the units count until ``release(ticket)`` (the answer)."""
         windows = [self._all]
         if endpoint is not None:
             window = self._endpoints.get(endpoint.key)
@@ -79,11 +95,12 @@ class RequestBudget:
             if delay <= 0:
                 break
             await asyncio.sleep(delay)
-        windows[0].take(now, 1)
+        ticket = windows[0].take(now, 1, held=held)
         for w in windows[1:]:
-            w.take(now, units)
+            ticket += w.take(now, units, held=held)
         self.used += 1
         self.waited += now - start
+        return ticket
 
     async def __aenter__(self) -> RequestBudget:
         await self.acquire()

@@ -15,7 +15,7 @@ from ccxt.base import errors as ccxt_errors
 from bot.domain import MarketInfo, MarketKind
 from bot.errors import ExchangeError, FatalExchangeError
 from bot.exchange import ccxt_mapping as m
-from bot.exchange.budget import RequestBudget
+from bot.exchange.budget import RequestBudget, release
 from bot.exchange.classify import classify
 from bot.exchange.limits import cost, endpoint
 from bot.exchange.retry import RetryPolicy, Sleep, with_retry
@@ -92,10 +92,16 @@ class CcxtBase:
 
         async def paced(path: str, *args: Any, **kwargs: Any) -> Any:
             params = args[2] if len(args) > 2 else kwargs.get("params")
+            ticket = None
             if self._budget is not None:
-                await self._budget.acquire(endpoint(path, params), cost(path, params))
+                window = endpoint(path, params)
+                ticket = await self._budget.acquire(window, cost(path, params), held=True)
             self._sent += 1
-            return await send(path, *args, **kwargs)
+            try:
+                return await send(path, *args, **kwargs)
+            finally:
+                if ticket is not None:
+                    release(ticket)
 
         self._client.request = paced
 
