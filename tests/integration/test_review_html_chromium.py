@@ -6,18 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import subprocess
 from html import unescape
 from pathlib import Path
 
-import pytest
-
 from bot.review.report import build, load
 from bot.review.report_out import write
+from tests.browser import chromium_binary, needs_chromium
 from tests.integration.review_scenario import scripted_run
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium_binary()
 PROBE = """<script>window.addEventListener("load", () => document.body.setAttribute("data-check",
 JSON.stringify({images: [...document.images].map(i => [i.complete, i.naturalWidth,
 i.getBoundingClientRect().height]), tables: [...document.querySelectorAll("table")].map(t =>
@@ -34,7 +32,7 @@ async def _report(tmp_path: Path) -> Path:
     return write(att, build(att), tmp_path / "out")["html"]
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs it)")
+@needs_chromium
 def test_charts_and_tables_render_in_headless_chromium(tmp_path: Path) -> None:
     page = asyncio.run(_report(tmp_path))
     probed = tmp_path / "probe.html"

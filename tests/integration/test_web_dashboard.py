@@ -10,10 +10,10 @@ import pytest
 from bot import control
 from bot.web.security import WebOptions
 from bot.web.server import beside_daemon
-from tests.browser import NOT_INSTALLED, Chromium, chromium_binary
+from tests.browser import Chromium, needs_chromium
 from tests.integration.web_seed import client, seeded_store
 
-pytestmark = pytest.mark.skipif(chromium_binary() is None, reason=NOT_INSTALLED)
+pytestmark = needs_chromium
 
 TABLE = """[...document.querySelectorAll('#hedges tbody tr')].map(tr => Object.fromEntries(
   [...tr.children].map(td => [td.dataset.field, {value: td.dataset.value, text: td.textContent}])))"""
