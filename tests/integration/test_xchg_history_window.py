@@ -18,6 +18,18 @@ from bot.reconcile import FILL_CURSOR, FUNDING_CURSOR
 from tests.integration.xchg_rig import PERP, START, hedged, http_bot
 
 
+async def _assert_stop_fill_acted_on(rig, link_id: str) -> None:
+    """The stop's fill is stored, a stop_fired event written, and our own fill explains the move."""
+    stop_fills = [
+        f
+        for f in await rig.app.store.fills(symbol=PERP)
+        if purpose_of(f.client_order_id) == IntentPurpose.STOP
+    ]
+    assert [f.client_order_id for f in stop_fills] == [link_id]
+    assert await rig.events("stop_fired")
+    assert not await rig.events("drift")
+
+
 async def test_a_stop_firing_after_eight_quiet_days_is_recorded_and_acted_on(tmp_path):
     async with http_bot(tmp_path) as rig:
         await hedged(rig)
@@ -28,14 +40,7 @@ async def test_a_stop_firing_after_eight_quiet_days_is_recorded_and_acted_on(tmp
         await rig.set_price(stop.trigger_price * D("1.01"))  # through the trigger: the stop fires
         assert not rig.resting_stops()
         await rig.cycle()
-        stop_fills = [
-            f
-            for f in await rig.app.store.fills(symbol=PERP)
-            if purpose_of(f.client_order_id) == IntentPurpose.STOP
-        ]
-        assert [f.client_order_id for f in stop_fills] == [stop.link_id]
-        assert await rig.events("stop_fired")
-        assert not await rig.events("drift")  # our own fill explains the move
+        await _assert_stop_fill_acted_on(rig, stop.link_id)
 
 
 async def test_every_funding_payment_of_nine_days_away_is_recorded_once(tmp_path):
@@ -109,14 +114,7 @@ async def test_a_stop_firing_after_two_hundred_days_away_is_acted_on_at_once(tmp
         await rig.set_price(stop.trigger_price * D("1.01"))
         assert not rig.resting_stops()
         await rig.cycle()
-        stop_fills = [
-            f
-            for f in await rig.app.store.fills(symbol=PERP)
-            if purpose_of(f.client_order_id) == IntentPurpose.STOP
-        ]
-        assert [f.client_order_id for f in stop_fills] == [stop.link_id]
-        assert await rig.events("stop_fired")
-        assert not await rig.events("drift")
+        await _assert_stop_fill_acted_on(rig, stop.link_id)
 
 
 async def test_funding_of_two_hundred_days_away_is_all_recorded_as_the_cursor_catches_up(tmp_path):
