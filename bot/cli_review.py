@@ -61,16 +61,19 @@ def report(
         click.echo(EMPTY)
         return
     data = rep.build(att)
+    short = rep.too_short(data)
     if out is not None:
         from bot.review.report_out import write
 
-        write(att, data, out)
+        write(att, data, out, notes=[short] if short else ())
     if fmt == "json":
         click.echo(json.dumps(rep.to_json(data), indent=2))
         return
     period = data["period"]
     click.echo(f"period {period['from']:%Y-%m-%d %H:%M} .. {period['to']:%Y-%m-%d %H:%M} UTC")
     click.echo(render(rep.rows(data), "table"))
+    if short is not None:
+        click.echo(short)
     if out is not None:
         click.echo(f"wrote {out / 'report.json'}, {out / 'report.html'} and charts")
 

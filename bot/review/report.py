@@ -80,6 +80,29 @@ def _fraction(flags: Sequence[bool]) -> float:
     return sum(flags) / len(flags) if flags else 0.0
 
 
+# Figures of a hedge over time: from a single snapshot (taken before the first cycle's orders)
+# they would describe one instant, not the period, and read as "never hedged".
+OVER_TIME = (
+    "max_drawdown_hedged",
+    "max_drawdown_unhedged",
+    "avg_ratio",
+    "avg_target_ratio",
+    "time_outside_band",
+    "time_unprotected",
+)
+
+
+def too_short(report: dict[str, Any]) -> str | None:
+    """One line saying why the ratio and risk figures are blank, or None when they are not."""
+    marks = report["total"].get("marks", 0)
+    if marks >= 2:
+        return None
+    return (
+        f"period too short: {marks} mark-to-market snapshot (the bot takes one an hour); "
+        "ratio, band and risk figures need two or more: report a longer period"
+    )
+
+
 def metrics(series: HedgeSeries) -> dict[str, Any]:
     p = series.total
     start = series.spot_value[0]
@@ -90,7 +113,7 @@ def metrics(series: HedgeSeries) -> dict[str, Any]:
     notional = sum(series.hedged_notional, ZERO) / len(series.hedged_notional)
     per_year = Decimal(str(years)) * notional
     cost = p.fees + p.slippage + p.funding_paid
-    return {
+    out = {
         "spot_pnl": p.spot,
         "perp_pnl": p.perp,
         "funding": p.funding,
@@ -115,6 +138,9 @@ def metrics(series: HedgeSeries) -> dict[str, Any]:
         "stop_fills": p.stop_fills,
         "marks": len(series.times),
     }
+    if len(series.times) < 2:
+        out.update(dict.fromkeys(OVER_TIME))
+    return out
 
 
 def build(att: Attribution, extra: dict[str, Any] | None = None) -> dict[str, Any]:

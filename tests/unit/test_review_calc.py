@@ -53,3 +53,21 @@ def test_effectiveness_and_drawdown() -> None:
     assert effectiveness([0.1], [0.2]) is None  # one return has no variance
     assert max_drawdown([D(100), D(120), D(90), D(130)]) == 0.25
     assert max_drawdown([D(0), D(-5)]) is None  # nothing to fall from
+
+
+def test_one_snapshot_leaves_the_figures_over_time_blank_and_says_why() -> None:
+    from bot.review.report import build, too_short
+
+    # the only snapshot of a few-minute run is taken before its first order: unhedged
+    one = [MarkRecord(T0, 1, ACCOUNT, "", D(0)), _mark(0, "btc", "BTC", "1", "100", "0", "0", "100", "-1")]  # fmt: skip
+    att = attribute(one, [], [])
+    assert att is not None
+    report = build(att)
+    for figures in (report["hedges"]["btc"], report["total"]):
+        assert figures["avg_ratio"] is None and figures["time_outside_band"] is None
+        assert figures["time_unprotected"] is None and figures["max_drawdown_hedged"] is None
+    assert "period too short: 1 mark-to-market snapshot" in (too_short(report) or "")
+    two = [*one, _mark(1, "btc", "BTC", "1", "100", "-1", "-1", "100", "-1")]
+    longer = build(attribute(two, [], []))  # type: ignore[arg-type]
+    assert longer["hedges"]["btc"]["avg_ratio"] == 0.5 and too_short(longer) is None
+    assert longer["hedges"]["btc"]["time_outside_band"] == 0.5
