@@ -19,9 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sim import bybit_private, bybit_public, control
+from bot.sim import bybit_batch, bybit_private, bybit_public, control
 from bot.sim.bars import to_ms
 from bot.sim.bybit_auth import AuthError, Credentials, verify
+from bot.sim.bybit_batch import BatchAnswer
 from bot.sim.bybit_params import Params
 from bot.sim.errors import VenueError, params_error
 from bot.sim.faults import MESSAGES, FaultRule, Faults
@@ -56,6 +57,7 @@ class BybitFront:
             **{("GET", path): (h, False) for path, h in bybit_public.ROUTES.items()},
             **{("GET", path): (h, True) for path, h in bybit_private.GET_ROUTES.items()},
             **{("POST", path): (h, True) for path, h in bybit_private.POST_ROUTES.items()},
+            **{("POST", path): (h, True) for path, h in bybit_batch.POST_ROUTES.items()},
             ("GET", "/v5/user/query-api"): (self._query_api, True),
             # scenario control (control.py), signed like the private routes
             **{("GET", path): (h, True) for path, h in control.GET_ROUTES.items()},
@@ -145,7 +147,10 @@ class BybitFront:
             params = Params(_parse(request, payload))
             if rule is not None and rule.kind == "partial":
                 self.venue.queue_partial_fill(Decimal(str(rule.param)), params.get("symbol"))
-            return self._envelope(handler(self.venue, params))
+            answer = handler(self.venue, params)
+            if isinstance(answer, BatchAnswer):  # per-order codes ride in retExtInfo
+                return {**self._envelope(answer.result), "retExtInfo": answer.ext}
+            return self._envelope(answer)
         except VenueError as exc:
             return self._envelope({}, exc.ret_code, exc.message)
 

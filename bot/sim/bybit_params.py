@@ -24,6 +24,10 @@ class Params:
             return None
         return value if isinstance(value, str) else str(value)
 
+    def raw(self, name: str) -> Any:
+        """The value as sent (a batch's ``request`` list), not coerced to text."""
+        return self._data.get(name)
+
     def text(self, name: str, default: str | None = None) -> str | None:
         value = self.get(name)
         return default if value is None else value
