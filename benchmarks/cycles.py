@@ -4,15 +4,20 @@ instead of the venue-window budget, and a naive loop awaiting one request per as
 Every rig serves one simulated venue over Bybit v5 on loopback with Bybit's request windows
 enforced (bot/sim/ratelimit.py) and ``latency_ms`` added to every request. The engine is warmed up
 in-process (hedged and protected without HTTP), then measured through ccxt on the same venue and
-database, so 200 hedges need no 40 s of paced order placement before the first sample.
+database, so 200 hedges need no 40 s of paced order placement before the first sample. The warmed
+venue is then served by a process of its own (venue_process.py): the bot's cycle is timed without
+the venue's work in its event loop, as against a real exchange; the clock and the wallet move
+through the simulator's control routes, outside the timed part.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import statistics
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,7 @@ from typing import Any
 from ccxt.base import errors as ccxt_errors
 from pydantic import SecretStr
 from rig import START, STEP
+from venue_process import VenueProcess
 
 from bot.engine import Engine
 from bot.exchange.ccxt_adapter import CcxtExchange
@@ -27,8 +33,10 @@ from bot.exchange.factory import VenueConnection, _client, create_exchange
 from bot.exchange.inprocess import InProcessExchange
 from bot.exchange.venues import BYBIT
 from bot.settings import parse_config
+from bot.sim import persist
+from bot.sim.control_client import SimControl
 from bot.sim.markets import VenueConfig
-from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, RunningSimulator, start_simulator
+from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from bot.sim.synthetic import SyntheticFeed
 from bot.sim.venue import Venue
 from bot.store import Store
@@ -61,21 +69,33 @@ def conn(url: str, *, limiter: bool = False) -> VenueConnection:
 
 
 @dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
 class CycleRig:
-    venue: Venue
-    sim: RunningSimulator
+    proc: VenueProcess
+    control: SimControl
+    clock: Clock
     store: Store
     engine: Engine | None
     client: Any  # the naive loop's raw ccxt client
     coins: list[str]
+    held: dict[str, Decimal]
+    refused: int = 0
 
     async def close(self) -> None:
         if self.engine is not None:
             await self.engine.port.close()
         if self.client is not None:
             await self.client.close()
+        await self.control.close()
         await self.store.close()
-        await self.sim.stop()
+        self.refused = self.proc.stop()
 
 
 async def make_rig(n: int, mode: str, latency_ms: int, workdir: Path) -> CycleRig:
@@ -86,34 +106,35 @@ async def make_rig(n: int, mode: str, latency_ms: int, workdir: Path) -> CycleRi
         START,
         VenueConfig.for_bases(coins, wallet=wallet),
     )
-    sim = await start_simulator(venue=venue, rate_limits=True)
     db = workdir / f"cyc-{n}-{mode}-{latency_ms}-{time.monotonic_ns()}.db"
     url = f"sqlite+aiosqlite:///{db}"
     await upgrade(url)
-    store = Store.from_url(url, clock=lambda: venue.now)
+    clock = Clock(venue.now)
+    store = Store.from_url(url, clock=clock)
     cfg = parse_config(config_text(coins))
-    warm = Engine(
-        port=InProcessExchange(venue), store=store, config=cfg, clock=lambda: venue.now, tag="w001"
-    )
+    warm = Engine(port=InProcessExchange(venue), store=store, config=cfg, clock=clock, tag="w001")
     await warm.start()
     for _ in range(3):
         venue.advance_to(venue.now + STEP)
+        clock.now = venue.now
         await warm.run_cycle()
+    state = workdir / f"{db.stem}.venue.pickle"
+    persist.save(venue, state)
+    proc = VenueProcess(state, latency_ms)  # the parent's venue copy stands still from here
     engine, client = None, None
     if mode == "naive":  # ccxt as it comes: its own limiter on
-        client = _client("bybit", BYBIT, conn(sim.url, limiter=True))
+        client = _client("bybit", BYBIT, conn(proc.url, limiter=True))
         await client.load_markets()
     else:
         if mode == "bot":
-            port: Any = create_exchange(conn(sim.url))
+            port: Any = create_exchange(conn(proc.url))
         else:  # ccxt's own limiter (one request per 100 ms per client), no venue-window budget
-            port = CcxtExchange(_client("bybit", BYBIT, conn(sim.url, limiter=True)), BYBIT)
-        engine = Engine(port=port, store=store, config=cfg, clock=lambda: venue.now, tag="b001")
+            port = CcxtExchange(_client("bybit", BYBIT, conn(proc.url, limiter=True)), BYBIT)
+        engine = Engine(port=port, store=store, config=cfg, clock=clock, tag="b001")
         engine._leverage = dict(warm._leverage)  # set by the warm-up already
         await engine.start()
-    if latency_ms:
-        sim.faults.add("*", "latency", param=latency_ms, times=None)
-    return CycleRig(venue, sim, store, engine, client, coins)
+    held = {c: venue.account.wallet.get(c, HELD) for c in coins}
+    return CycleRig(proc, SimControl(proc.url), clock, store, engine, client, coins, held)
 
 
 async def naive_cycle(r: CycleRig, orders: bool) -> int:
@@ -139,8 +160,10 @@ async def sample(r: CycleRig, *, rebalance: bool, round_no: int) -> tuple[float,
     if rebalance:  # every holding moves: every hedge must trade, every stop moves
         step = Decimal(5) if round_no % 2 == 0 else Decimal(-5)
         for coin in r.coins:
-            r.venue.set_wallet(coin, r.venue.account.wallet.get(coin, HELD) + step)
-    r.venue.advance_to(r.venue.now + STEP)
+            r.held[coin] += step
+        await asyncio.gather(*(r.control.wallet(c, r.held[c]) for c in r.coins))
+    await r.control.advance(STEP.total_seconds())
+    r.clock.now += STEP
     began = time.perf_counter()
     if r.engine is None:
         sent = await naive_cycle(r, rebalance)
@@ -158,12 +181,10 @@ async def measure(n: int, mode: str, latency_ms: int, samples: int, workdir: Pat
         count = 1 if mode == "naive" and n >= 200 else samples  # 45 s a sample at 50 ms
         steady = [await sample(r, rebalance=False, round_no=i) for i in range(count)]
         moved = [await sample(r, rebalance=True, round_no=i) for i in range(max(1, samples // 2))]
-        limits = r.sim.front.limits
-        refused = sum(limits.refused.values()) if limits is not None else 0
     finally:
         await r.close()
     return {
-        "refused": refused,  # requests the venue's windows refused (the bot: none)
+        "refused": r.refused,  # requests the venue's windows refused (the bot: none)
         "n": n,
         "mode": mode,
         "latency": latency_ms,

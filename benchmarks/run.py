@@ -60,7 +60,8 @@ async def cycle_section(quick: bool, samples: int, compare_up_to: int, work: Pat
     return (
         "## Cycles over HTTP\n\nMedian wall time of a steady cycle (nothing to send) and of a "
         "rebalancing cycle (every holding moved: every hedge trades and its stop moves), "
-        "through ccxt against the simulator with Bybit's request windows enforced. Ratios: "
+        "through ccxt against the simulator with Bybit's request windows enforced, the simulator "
+        "in a process of its own (as an exchange is: its work is not the bot's). Ratios: "
         "the other's time / the bot's. Requests: HTTP requests of the cycle (venue_requests).\n\n"
         + cycles.table(rows)
     )
