@@ -35,6 +35,7 @@ async def stream_trigger(
         on_lost=lambda kind: trigger.lost("lost"),
         on_reconnect=trigger.reconnected,
     )
+    trigger.source = stream
     task = asyncio.create_task(_run(stream))
     log.info("stream mode: private streams trigger cycles", ping_seconds=ping_seconds)
     try:

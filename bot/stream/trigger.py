@@ -21,6 +21,7 @@ class CycleTrigger:
         self.event = asyncio.Event()
         self.full_due = False
         self.reasons: Counter[str] = Counter()  # what woke the loop, for logs and tests
+        self.source: object | None = None  # the stream that fires it (for tests)
 
     def __repr__(self) -> str:
         return f"CycleTrigger(pending={self.event.is_set()}, full_due={self.full_due})"

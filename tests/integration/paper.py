@@ -3,7 +3,8 @@ engine, and a clock that is the venue's own simulated time.
 
 ``transport="http"`` (the production path) serves the venue over Bybit v5 on a loopback port and
 talks to it through the ccxt adapter (see http_rig.py); ``"inprocess"`` calls the venue directly
-(fast, kept honest by test_conformance_ports.py)."""
+(fast, kept honest by test_conformance_ports.py); ``"stream"`` is "http" in stream mode: the bot's
+ccxt.pro stream on the simulator's websockets starts cycles as well (stream_rig.PaperStream)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from bot.sim.venue import Venue
 from bot.store import Store
 from bot.store.migrate import upgrade
 from tests.integration.http_rig import serve
+from tests.integration.stream_rig import PaperStream
 
 START = datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
 
@@ -57,16 +59,26 @@ class Paper:
     store: Store
     engine: Engine
     sim: RunningSimulator | None = None  # the HTTP front, when the transport is "http"
+    stream: PaperStream | None = None  # stream mode (transport "stream")
 
     def advance(self, by: timedelta) -> None:
-        """Move the venue's clock (bars, marks, triggers and funding settle on the way)."""
-        self.venue.advance_to(self.venue.now + by)
+        """Move the venue's clock (bars, marks, triggers and funding settle on the way); the
+        websockets publish what changed, as the simulator's own clock does."""
+        if self.sim is not None:
+            self.sim.advance(by.total_seconds())
+        else:
+            self.venue.advance_to(self.venue.now + by)
 
     async def cycle(self, advance: timedelta = timedelta(minutes=1)) -> CycleOutcome:
+        """Advance, then a cycle; in stream mode also the cycles the stream starts after it."""
         self.advance(advance)
+        if self.stream is not None:
+            return await self.stream.run(self.engine)
         return await self.engine.run_cycle()
 
     async def close(self) -> None:
+        if self.stream is not None:
+            await self.stream.close()
         await self.store.close()
         if self.sim is not None:
             await self.port.close()
@@ -83,11 +95,11 @@ async def make_paper(
     transport: str = "inprocess",
     rate_limit: bool = False,
 ) -> Paper:
-    """An engine on ``venue`` (a fresh demo venue by default) over ``transport`` ("inprocess" or
-    "http"); a given ``port`` wins over both. ``rate_limit`` keeps ccxt's limiter on (http)."""
+    """An engine on ``venue`` (a fresh demo venue by default) over ``transport`` ("inprocess",
+    "http" or "stream"); a given ``port`` wins. ``rate_limit`` keeps ccxt's limiter on (http)."""
     venue = venue or make_venue()
     sim = None
-    if port is None and transport == "http":
+    if port is None and transport in ("http", "stream"):
         sim, port = await serve(venue, rate_limit=rate_limit)
     elif port is None and transport != "inprocess":
         raise ValueError(f"unknown transport {transport!r}")
@@ -99,6 +111,9 @@ async def make_paper(
     paper = Paper(venue, port, store, engine, sim)
     try:
         await engine.start()
+        if transport == "stream":
+            assert sim is not None, "stream mode runs on the HTTP simulator"
+            paper.stream = await PaperStream(sim).start()
     except BaseException:
         await paper.close()
         raise

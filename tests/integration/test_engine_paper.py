@@ -1,5 +1,7 @@
 """The cycle end to end on the paper venue, on SQLite and Postgres, over both ports: the ccxt
-adapter against the Bybit HTTP simulator (the production path) and the in-process port."""
+adapter against the Bybit HTTP simulator (the production path) and the in-process port; and in
+stream mode ("stream": the HTTP path plus the bot's ccxt.pro stream on the simulator's websockets,
+where each ``paper.cycle()`` is followed by every cycle the stream starts at once)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 BAND = D("0.02")
 
 
-@pytest.fixture(params=TRANSPORTS)
+@pytest.fixture(params=[*TRANSPORTS, "stream"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -54,6 +56,7 @@ async def test_restart_on_the_same_database_resumes_without_resending(db_url, tr
         await first.cycle()
     sent_before = len(await first.store.intents())
     pos_before = await positions(first)
+    last = (await first.store.cycles(limit=1))[0].number  # 2, or 3 with the stream's follow-up
     await first.close()
 
     second = await make_paper(db_url, venue=venue, transport=transport)
@@ -62,7 +65,7 @@ async def test_restart_on_the_same_database_resumes_without_resending(db_url, tr
             assert (await second.cycle()).outcome == "ok"
         assert await positions(second) == pos_before
         assert len(await second.store.intents()) == sent_before
-        assert (await second.store.cycles(limit=1))[0].number == 4  # numbering continues
+        assert (await second.store.cycles(limit=1))[0].number == last + 2  # numbering continues
     finally:
         await second.close()
 
@@ -102,12 +105,16 @@ async def test_ambiguous_submit_is_resolved_by_client_id_not_resent(tmp_path, tr
     faulty.ambiguous_after_accept = 1
     paper.engine.port = faulty
     try:
-        await paper.cycle()
-        unknown = await paper.store.intents(statuses=[IntentStatus.UNKNOWN])
-        assert len(unknown) == 1
-        await paper.cycle()
+        outcome = await paper.cycle()
+        first_cid = faulty.creates[0].client_order_id  # the venue took it; its answer was lost
+        assert outcome.summary["unknown"] == 1
+        if paper.stream is None:
+            unknown = await paper.store.intents(statuses=[IntentStatus.UNKNOWN])
+            assert [i.client_order_id for i in unknown] == [first_cid]
+            await paper.cycle()
+        else:  # the order's stream update started the next cycle at once: it resolved the intent
+            assert paper.stream.follow_ups >= 1
         assert await paper.store.intents(statuses=[IntentStatus.UNKNOWN]) == []
-        first_cid = unknown[0].client_order_id
         resolved = [i for i in await paper.store.intents() if i.client_order_id == first_cid]
         assert resolved[0].status == IntentStatus.FILLED
         hedge_creates = [i for i in faulty.creates if i.purpose == IntentPurpose.HEDGE]
@@ -200,8 +207,17 @@ async def test_a_manual_trade_is_drift_skipped_for_a_cycle_then_rehedged(tmp_pat
         assert "not trusted" in outcome.summary["failures"]["btc"]
         drift = await paper.store.events(kind="drift")
         assert drift and "BTC/USDT:USDT moved by 0.5" in drift[0].message
-        assert (await positions(paper))[BTC] == D("-1.5")  # not re-hedged on untrusted state
-        await paper.cycle()
+        if paper.stream is None:
+            assert (await positions(paper))[BTC] == D("-1.5")  # not re-hedged on untrusted state
+            await paper.cycle()
+        else:
+            # the skipped cycle resized the stop to the 1.5 left; the stream saw that order and
+            # started the next cycle at once: a second REST answer, which confirms the move (the
+            # rule is "seen twice", not "a polling interval later") and re-hedges
+            after = [o for o in paper.stream.outcomes if o.number == outcome.number + 1]
+            assert after and "btc" not in after[0].summary["failures"]
+            assert D(outcome.summary["positions"][BTC]) == D("-1.5")
+            assert outcome.summary["orders"] == 0  # not re-hedged on untrusted state
         assert within_band((await positions(paper))[BTC], D(-2))
     finally:
         await paper.close()

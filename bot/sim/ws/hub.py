@@ -23,6 +23,7 @@ import itertools
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ class Connection:
     authed: bool = False
     silent: bool = False
     queue: asyncio.Queue[tuple[Message, bool]] = field(default_factory=asyncio.Queue)
+    unsent: int = 0  # queued messages not yet written (or dropped by a fault)
 
     def abort(self) -> None:
         if self.request.transport is not None:
@@ -75,6 +77,7 @@ class WsHub:
         self.tracker = ChangeTracker(venue)
         self.connections: set[Connection] = set()
         self.opened = 0  # sockets ever accepted, for tests of reconnection
+        self.sent: Counter[str] = Counter()  # topic messages written, by socket kind
         self._creds = credentials
         self._clock_ms = clock_ms
         self._ids = itertools.count(1)
@@ -84,6 +87,10 @@ class WsHub:
 
     def subscribers(self, topic: str) -> int:
         return sum(topic in c.topics for c in self.connections)
+
+    def idle(self) -> bool:
+        """Nothing queued or being written on any socket (tests wait for it before a cycle)."""
+        return all(c.unsent == 0 for c in self.connections)
 
     @web.middleware
     async def middleware(
@@ -137,31 +144,47 @@ class WsHub:
     async def _write(self, conn: Connection) -> None:
         while True:
             message, is_topic = await conn.queue.get()
-            if conn.silent:
-                continue
-            rule = self.faults.pick("WS", conn.request.path) if is_topic else None
-            if rule is not None:
-                log.info("websocket fault %s on %s", rule.kind, conn.conn_id)
-                if rule.kind == "drop":
-                    conn.abort()
-                    return
-                if rule.kind == "silent":
-                    conn.silent = True
-                    continue
-                if rule.kind == "delay":
-                    await asyncio.sleep(float(rule.param or 0) / 1000)
             try:
-                await conn.ws.send_str(json.dumps(message, separators=(",", ":")))
-            except ConnectionError:
-                return
+                if not await self._write_one(conn, message, is_topic):
+                    return
+            finally:
+                conn.unsent -= 1
+
+    async def _write_one(self, conn: Connection, message: Message, is_topic: bool) -> bool:
+        """Write one message, faults applied; False once the socket is gone."""
+        if conn.silent:
+            return True
+        rule = self.faults.pick("WS", conn.request.path) if is_topic else None
+        if rule is not None:
+            log.info("websocket fault %s on %s", rule.kind, conn.conn_id)
+            if rule.kind == "drop":
+                conn.abort()
+                return False
+            if rule.kind == "silent":
+                conn.silent = True
+                return True
+            if rule.kind == "delay":
+                await asyncio.sleep(float(rule.param or 0) / 1000)
+        try:
+            await conn.ws.send_str(json.dumps(message, separators=(",", ":")))
+        except ConnectionError:
+            return False
+        if is_topic:
+            self.sent[conn.kind] += 1
+        return True
 
     def _push(self, kind: str, topic: str, message: Message) -> None:
         for conn in self.connections:
             if conn.kind == kind and topic in conn.topics:
-                conn.queue.put_nowait((message, True))
+                self._queue(conn, message, True)
 
     def _reply(self, conn: Connection, message: Message) -> None:
-        conn.queue.put_nowait((message, False))
+        self._queue(conn, message, False)
+
+    @staticmethod
+    def _queue(conn: Connection, message: Message, is_topic: bool) -> None:
+        conn.unsent += 1
+        conn.queue.put_nowait((message, is_topic))
 
     def _on_text(self, conn: Connection, text: str) -> None:
         try:
@@ -221,7 +244,7 @@ class WsHub:
             conn.topics.add(topic)
             if conn.kind != "private":  # Bybit opens a ticker subscription with a snapshot
                 snap = self.tracker.ticker(conn.kind, topic.split(".", 1)[1], snapshot=True)
-                conn.queue.put_nowait((snap or {}, True))
+                self._queue(conn, snap or {}, True)
 
     def _refuse(self, conn: Connection, topic: str) -> str:
         if topic in conn.topics:
