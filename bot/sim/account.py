@@ -168,22 +168,30 @@ class Account:
         position_im = sum((self.position_im(p) for p in self.positions.values()), ZERO)
         return self.margin_balance() - position_im - self.order_im(orders) - locked_usd
 
-    def liquidation_price(self, pos: Position) -> Decimal | None:
+    def liquidation_price(
+        self, pos: Position, totals: tuple[Decimal, Decimal] | None = None
+    ) -> Decimal | None:
+        """``totals``: the account's (margin balance, maintenance margin) when the caller has
+        them (one computation for all positions, not one per position)."""
         if not pos.size:
             return None
+        balance, maintenance = totals or (self.margin_balance(), self.maintenance_margin())
         mark = self.market.mark(pos.spec)
         c = self.collateral(pos.spec.base, self.wallet.get(pos.spec.base, ZERO)) / mark
-        others = self.maintenance_margin() - self.position_mm(pos)
+        others = maintenance - self.position_mm(pos)
         slope = pos.size + c
         denominator = slope - self.config.maintenance_margin_rate * abs(pos.size)
         if not denominator:
             return None
-        price = (others - self.margin_balance() + slope * mark) / denominator
+        price = (others - balance + slope * mark) / denominator
         if not pos.spec.tick < price < pos.spec.max_price:
             return None
         return price.quantize(pos.spec.tick)
 
-    def row(self, pos: Position) -> PositionRow:
+    def totals(self) -> tuple[Decimal, Decimal]:
+        return self.margin_balance(), self.maintenance_margin()
+
+    def row(self, pos: Position, totals: tuple[Decimal, Decimal] | None = None) -> PositionRow:
         mark = self.market.mark(pos.spec)
         return PositionRow(
             spec=pos.spec,
@@ -197,7 +205,7 @@ class Account:
             value=q8(abs(pos.size) * mark),
             initial_margin=q8(self.position_im(pos)),
             maintenance_margin=q8(self.position_mm(pos)),
-            liquidation_price=self.liquidation_price(pos),
+            liquidation_price=self.liquidation_price(pos, totals),
             created=pos.created,
             updated=pos.updated,
         )

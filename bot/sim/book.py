@@ -7,6 +7,7 @@ row returned, so pages stay stable while new rows arrive (rows are listed newest
 from __future__ import annotations
 
 import copy
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,10 @@ from bot.sim.model import (
 FINAL_STATUSES = frozenset({FILLED, CANCELLED, PARTIALLY_FILLED_CANCELED, DEACTIVATED, REJECTED})
 RECENT_CLOSED = 500  # like Bybit, a lookup by id on the realtime endpoint sees recent closed orders
 T = TypeVar("T")
+
+
+def _time(e: Execution) -> datetime:
+    return e.time
 
 
 def page(
@@ -97,6 +102,7 @@ class OrderBook:
     by_link: dict[str, str] = field(default_factory=dict)
     executions: list[Execution] = field(default_factory=list)  # oldest first
     _open: dict[str, SimOrder] = field(default_factory=dict)  # superset of the open orders
+    in_time_order: bool = True  # executions appended in time order (the venue clock's)
 
     def add(self, order: SimOrder) -> None:
         self.orders[order.order_id] = order
@@ -131,8 +137,11 @@ class OrderBook:
     ) -> list[SimOrder]:
         """Bybit's order/realtime: open orders (openOnly=0) or recent closed ones (openOnly=1);
         a lookup by orderId/orderLinkId sees both."""
-        rows = self.select(query, base_of)
         by_id = query.order_id is not None or query.link_id is not None
+        if not by_id and not open_only:  # the open ones only: not a walk of the whole history
+            found = [o for o in reversed(self.open_orders()) if query.matches(o, base_of)]
+            return [copy.copy(o) for o in found]
+        rows = self.select(query, base_of)
         closed = [o for o in rows if o.status in FINAL_STATUSES][:RECENT_CLOSED]
         if by_id:
             return [o for o in rows if o.status in OPEN_STATUSES] + closed
@@ -142,7 +151,19 @@ class OrderBook:
         return [o for o in self.select(query, base_of) if o.status in FINAL_STATUSES]
 
     def record(self, execution: Execution) -> None:
+        if self.executions and execution.time < self.executions[-1].time:
+            self.in_time_order = False
         self.executions.append(execution)
+
+    def _between(self, start: datetime | None, end: datetime | None) -> Sequence[Execution]:
+        """The executions inside [start, end] found by bisection (a backtest's history is long),
+        or all of them, oldest first."""
+        rows = self.executions
+        if not self.in_time_order or (start is None and end is None):
+            return rows
+        lo = 0 if start is None else bisect_left(rows, start, key=_time)
+        hi = len(rows) if end is None else bisect_right(rows, end, key=_time)
+        return rows[lo:hi]
 
     def select_executions(
         self,
@@ -157,7 +178,7 @@ class OrderBook:
         """Newest first."""
         return [
             e
-            for e in reversed(self.executions)
+            for e in reversed(self._between(start, end))
             if e.category == category
             and (symbol is None or e.symbol == symbol)
             and (base is None or base(e))

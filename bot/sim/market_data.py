@@ -57,23 +57,39 @@ class MarketData:
         self.at: datetime | None = None
         self._points: dict[str, PricePoint] = {}
         self._stats: dict[tuple[str, str], tuple[datetime, tuple[Decimal, ...]]] = {}
+        # per price update: prices on their ticks and tickers (a backtest asks for each many
+        # times per bar); a ticker also depends on the clock (the funding forecast)
+        self._ticked: dict[tuple[str, str, str], Decimal] = {}
+        self._tickers: dict[tuple[str, str], TickerRow] = {}
+        self._tickers_now: datetime | None = None
 
     def update(self, at: datetime) -> None:
         self._points = dict(self.feed.prices(at))
         self.at = at
+        self._ticked.clear()
+        self._tickers.clear()
 
     def point(self, base: str) -> PricePoint:
         return self._points[base]
 
+    def _on_tick(self, spec: MarketSpec, kind: str) -> Decimal:
+        # keyed by market, not by tick: Decimal("0.01") == Decimal("0.010"), but the quantum
+        # (the digits shown) differs
+        key = (spec.category, spec.symbol, kind)
+        value = self._ticked.get(key)
+        if value is None:
+            point = self._points[spec.base]
+            value = self._ticked[key] = on_tick(getattr(point, kind), spec.tick)
+        return value
+
     def mark(self, spec: MarketSpec) -> Decimal:
-        return on_tick(self._points[spec.base].mark, spec.tick)
+        return self._on_tick(spec, "mark")
 
     def index(self, spec: MarketSpec) -> Decimal:
-        return on_tick(self._points[spec.base].spot, spec.tick)
+        return self._on_tick(spec, "spot")
 
     def last(self, spec: MarketSpec) -> Decimal:
-        p = self._points[spec.base]
-        return on_tick(p.spot if spec.category == "spot" else p.perp, spec.tick)
+        return self._on_tick(spec, "spot" if spec.category == "spot" else "perp")
 
     def reference(self, spec: MarketSpec) -> Decimal:
         """The price trades happen around: the market's own last price (never the mark)."""
@@ -133,6 +149,16 @@ class MarketData:
 
     # ---- queries ------------------------------------------------------------------------------
     def ticker(self, spec: MarketSpec, now: datetime) -> TickerRow:
+        if now != self._tickers_now:
+            self._tickers.clear()
+            self._tickers_now = now
+        key = (spec.category, spec.symbol)
+        row = self._tickers.get(key)
+        if row is None:
+            row = self._tickers[key] = self._ticker(spec, now)
+        return row
+
+    def _ticker(self, spec: MarketSpec, now: datetime) -> TickerRow:
         bid, ask = self.bid_ask(spec)
         prev, high, low, volume, turnover = self._day_stats(spec, now)
         nxt = floor_time(now, spec.funding_interval) + spec.funding_interval

@@ -43,7 +43,9 @@ class VenueQueries:
         if symbol is not None:
             self.config.market("linear", symbol)
             return [self.account.row(self.account.positions[symbol])]
-        return [self.account.row(p) for _, p in sorted(self.account.positions.items()) if p.size]
+        held = [p for _, p in sorted(self.account.positions.items()) if p.size]
+        totals = self.account.totals() if held else None
+        return [self.account.row(p, totals) for p in held]
 
     def _base_of(self, order: SimOrder) -> str:
         return self.config.market(order.category, order.symbol).base
