@@ -4,13 +4,25 @@ ends in the state polling reaches, with no order doubled or lost."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
+from typing import Any
 
+import ccxt
 import pytest
 
+from bot.exchange.ccxt_stream import CcxtTriggerStream
 from bot.sim.control_client import SimControl
 from tests.integration.paper import make_paper, make_venue
-from tests.integration.stream_rig import perp_orders, perp_size, stream_bot, until
+from tests.integration.stream_rig import (
+    perp_orders,
+    perp_size,
+    pro_client,
+    stream_bot,
+    until,
+)
+
+PERP, SPOT = "BTC/USDT:USDT", "BTC/USDT"
 
 NEW_BTC = "2.2"  # +10%: under the holding-jump confirmation threshold (cycle_memory.py)
 
@@ -62,4 +74,62 @@ async def test_a_wallet_change_is_hedged_at_once_whatever_the_stream_does(
         assert perp_size(paper.venue) == target and len(links) == orders
         assert len(set(links)) == len(links)
     finally:
+        await paper.close()
+
+
+async def _ticker_watcher(ex: Any, symbol: str, seen: list[object]) -> None:
+    """Another consumer of the simulator's public tickers (the bot watches none): records each
+    ticker it gets, or the error that ends it."""
+    while True:
+        try:
+            seen.append(await ex.watch_ticker(symbol))
+        except Exception as exc:
+            seen.append(exc)
+            return
+
+
+@pytest.mark.parametrize("kind", ["drop", "silent", "delay=400"])
+async def test_a_faulted_public_ticker_socket_does_not_disturb_the_bot(
+    sqlite_url: str, kind: str
+) -> None:
+    """The bot decides nothing from tickers, so it opens no public socket: a dropped, silent or
+    delayed `tickers` socket on /v5/public/linear and /v5/public/spot (another consumer's) leaves
+    its private stream, its cycles and its end state as they are without the fault."""
+    target, orders = await poll_reference(sqlite_url)
+    paper = await make_paper(sqlite_url, venue=make_venue(), transport="http")
+    assert paper.sim is not None and paper.sim.ws is not None
+    ws = paper.sim.ws
+    ws.faults.load(f"public/linear:{kind}:1;public/spot:{kind}:1")
+    watcher = pro_client(paper.sim.url, keep_alive_ms=200)  # a silent socket is seen in 0.4 s
+    seen: dict[str, list[object]] = {PERP: [], SPOT: []}
+    try:
+        async with stream_bot(paper, ping_seconds=0.2) as bot, SimControl(bot.sim.url) as ctl:
+            await until(lambda: perp_size(paper.venue) == Decimal(-2))
+            await until(lambda: ws.subscribers("wallet") == 1)
+            tasks = [asyncio.create_task(_ticker_watcher(watcher, s, seen[s])) for s in seen]
+            # the fault hits each public socket's first topic message: its ticker snapshot
+            await until(lambda: all(seen.values()), 10)
+            assert sorted(ws.faults.fired) == sorted(
+                [(kind.split("=")[0], "public/linear"), (kind.split("=")[0], "public/spot")]
+            )
+            for got in seen.values():
+                if kind == "delay=400":
+                    assert isinstance(got[0], dict) and got[0]["last"] > 0  # late, but whole
+                else:  # the other consumer lost its socket (silent: to its missing pongs)
+                    wanted = ccxt.RequestTimeout if kind == "silent" else ccxt.NetworkError
+                    assert isinstance(got[0], wanted), got
+            await ctl.wallet("BTC", NEW_BTC)
+            await until(lambda: perp_size(paper.venue) == target, 20)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            assert bot.trigger.reasons["balance"] >= 1
+            assert bot.trigger.reasons["lost"] == bot.trigger.reasons["reconnect"] == 0
+            assert isinstance(bot.trigger.source, CcxtTriggerStream)
+            assert all("/v5/private" in url for url in bot.trigger.source.client.clients)
+        links = perp_orders(paper.venue)
+        assert perp_size(paper.venue) == target and len(links) == orders
+        assert len(set(links)) == len(links)
+    finally:
+        await watcher.close()
         await paper.close()
