@@ -6,7 +6,6 @@ by client order id in the next reconcile; a venue rejection is stored with the v
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,9 +31,17 @@ log = get_logger("bot.execution")
 @dataclass
 class ActResult:
     sent: list[str] = field(default_factory=list)
+    amended: list[str] = field(default_factory=list)  # stops moved in place (same client id)
     rejected: list[Rejection] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     fatal: FatalExchangeError | None = None
+
+    def merge(self, other: ActResult) -> None:
+        self.sent += other.sent
+        self.amended += other.amended
+        self.rejected += other.rejected
+        self.unknown += other.unknown
+        self.fatal = self.fatal or other.fatal
 
 
 async def send_intents(
@@ -47,11 +54,10 @@ async def send_intents(
     """``written_at``: when these intents were written ahead; an order found under one of their
     ids but created well before then is another order (an id reused after a database restore)."""
     result = ActResult()
-    # every order goes out at once (the request budget paces them by the venue's limits): one
-    # round trip, not one per order; the answers are then recorded one by one, in order
-    outcomes = await asyncio.gather(
-        *(port.create_order(i) for i in intents), return_exceptions=True
-    )
+    # every order goes out at once, in batches where the venue takes them (the request budget
+    # paces them by the venue's limits): one round trip, not one per order; each order's answer
+    # is then recorded on its own, in order
+    outcomes = await port.create_orders(intents) if intents else []
     for intent, outcome in zip(intents, outcomes, strict=True):
         try:
             if isinstance(outcome, BaseException):
@@ -146,10 +152,8 @@ async def cancel_orders(
     port: ExchangePort, store: Store, cancels: Sequence[tuple[str, str]], cycle: int
 ) -> int:
     done = 0
-    # all cancels at once, their answers handled in order
-    outcomes = await asyncio.gather(
-        *(port.cancel_order(symbol, cid) for symbol, cid in cancels), return_exceptions=True
-    )
+    # all cancels at once (in batches where the venue takes them), their answers in order
+    outcomes = await port.cancel_orders(cancels) if cancels else []
     for (symbol, cid), outcome in zip(cancels, outcomes, strict=True):
         try:
             if isinstance(outcome, BaseException):

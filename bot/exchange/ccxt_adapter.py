@@ -16,7 +16,7 @@ from typing import Any
 from bot.domain import Balance, Bar, FundingRate, MarketKind, PerpPosition, Ticker
 from bot.exchange import ccxt_mapping as m
 from bot.exchange.ccxt_base import BOTH_KINDS, POSITION_PAGE, CcxtBase
-from bot.exchange.ccxt_orders import CcxtOrders
+from bot.exchange.ccxt_batch import CcxtBatch
 from bot.exchange.ccxt_values import EPOCH, datetime_to_ms, nested
 
 __all__ = ["BOTH_KINDS", "CcxtBase", "CcxtExchange"]
@@ -30,7 +30,7 @@ _TYPE_PARAMS: dict[MarketKind, dict[str, Any]] = {
 _CATEGORY = {MarketKind.SPOT: "spot", MarketKind.PERP: "linear"}  # Bybit v5 category
 
 
-class CcxtExchange(CcxtOrders):
+class CcxtExchange(CcxtBatch):
     """ExchangePort over one ccxt client serving ``kinds`` (spot, linear perps or both)."""
 
     async def fetch_balances(self) -> Mapping[str, Balance]:

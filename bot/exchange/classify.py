@@ -32,7 +32,7 @@ from bot.errors import (
 )
 
 CREATE_ORDER = "create_order"
-ORDER_OPERATIONS = frozenset({CREATE_ORDER, "cancel_order"})
+ORDER_OPERATIONS = frozenset({CREATE_ORDER, "cancel_order", "amend_order"})
 
 # A definite answer from the venue that the request was refused before it was processed.
 _REFUSED_BEFORE_PROCESSING = (

@@ -33,6 +33,7 @@ from bot.domain import (
 )
 from bot.errors import ExchangeError, FatalExchangeError, OrderNotFound, OrderRejected
 from bot.exchange.found import ack_found
+from bot.exchange.inprocess_batch import InProcessBatch
 from bot.sim.bars import parse_timeframe
 from bot.sim.book import OrderQuery
 from bot.sim.errors import DUPLICATE_LINK_ID, LEVERAGE_NOT_MODIFIED, ORDER_NOT_FOUND, VenueError
@@ -60,16 +61,16 @@ def unified_symbol(spec: MarketSpec) -> str:
     return f"{pair}:{spec.settle}" if spec.category == "linear" else pair
 
 
-def _error(exc: VenueError, operation: str) -> ExchangeError:
+def venue_error(exc: VenueError, operation: str) -> ExchangeError:
     text = f"{exc.ret_code} {exc.message}"
     if exc.ret_code in _NOT_FOUND:
         return OrderNotFound(text, operation=operation, code=str(exc.ret_code))
-    if operation == "create_order":
+    if operation in ("create_order", "amend_order"):
         return OrderRejected(text, operation=operation, code=str(exc.ret_code))
     return ExchangeError(text, operation=operation, code=str(exc.ret_code))
 
 
-class InProcessExchange:
+class InProcessExchange(InProcessBatch):
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
         self._specs = {unified_symbol(m): m for m in venue.config.markets}
@@ -239,7 +240,7 @@ class InProcessExchange:
                 report = await self.fetch_order(intent.symbol, intent.client_order_id)
                 if report is not None:
                     return ack_found(intent, report, "create_order")
-            raise _error(exc, "create_order") from None
+            raise venue_error(exc, "create_order") from None
         if order.status == REJECTED:
             return OrderAck(
                 intent.client_order_id, order.order_id, IntentStatus.REJECTED, order.reject_reason
@@ -253,7 +254,7 @@ class InProcessExchange:
         except VenueError as exc:
             if exc.ret_code in _NOT_FOUND:
                 return False
-            raise _error(exc, "cancel_order") from None
+            raise venue_error(exc, "cancel_order") from None
         return True
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
@@ -262,7 +263,7 @@ class InProcessExchange:
             self.venue.set_leverage(spec.symbol, leverage)
         except VenueError as exc:
             if exc.ret_code != LEVERAGE_NOT_MODIFIED:
-                raise _error(exc, "set_leverage") from None
+                raise venue_error(exc, "set_leverage") from None
 
     # ---- history -------------------------------------------------------------------------------
     def _executions(
@@ -344,7 +345,7 @@ class InProcessExchange:
         except ValueError as exc:
             raise FatalExchangeError(str(exc), operation="fetch_ohlcv") from None
         except VenueError as exc:
-            raise _error(exc, "fetch_ohlcv") from None
+            raise venue_error(exc, "fetch_ohlcv") from None
 
     async def fetch_funding_rate_history(
         self, symbol: str, since: datetime | None, limit: int

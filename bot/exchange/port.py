@@ -69,6 +69,30 @@ class ExchangePort(Protocol):
         """Cancel by client order id. False if no longer open (filled, cancelled, unknown)."""
         ...
 
+    async def create_orders(
+        self, intents: Sequence[OrderIntent]
+    ) -> Sequence[OrderAck | BaseException]:
+        """Send several orders in as few requests as the venue allows (Bybit: one batch per
+        category); one outcome per intent, in order: its ack, or the error it alone met (as
+        create_order raises them). Never retried; an unknown batch outcome is resolved by
+        client id for each of its orders."""
+        ...
+
+    async def cancel_orders(
+        self, cancels: Sequence[tuple[str, str]]
+    ) -> Sequence[bool | BaseException]:
+        """Cancel several (symbol, client order id) in as few requests as the venue allows; one
+        outcome per cancel, in order: as cancel_order answers, or the error it met."""
+        ...
+
+    async def amend_stop(
+        self, symbol: str, client_order_id: str, qty: Decimal, trigger_price: Decimal
+    ) -> OrderAck:
+        """Move a resting stop-loss in place: new quantity and trigger, the same venue and client
+        order ids. Raises OrderNotFound when it is gone (filled, cancelled), OrderRejected when
+        refused (or the venue does not amend), TransientError when the outcome is unknown."""
+        ...
+
     async def fetch_fills(
         self, symbol: str | None, since: datetime | None, until: datetime | None = None
     ) -> Sequence[Fill]:

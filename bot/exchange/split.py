@@ -9,9 +9,10 @@ from the spot wallet.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from bot.domain import (
     Balance,
@@ -111,6 +112,41 @@ class SplitExchange:
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> bool:
         return await (await self._side(symbol)).cancel_order(symbol, client_order_id)
+
+    async def create_orders(
+        self, intents: Sequence[OrderIntent]
+    ) -> Sequence[OrderAck | BaseException]:
+        sides = [await self._side(i.symbol) for i in intents]
+        return await self._each_side(
+            sides, lambda port, picked: port.create_orders([intents[n] for n in picked])
+        )
+
+    async def cancel_orders(
+        self, cancels: Sequence[tuple[str, str]]
+    ) -> Sequence[bool | BaseException]:
+        sides = [await self._side(symbol) for symbol, _ in cancels]
+        return await self._each_side(
+            sides, lambda port, picked: port.cancel_orders([cancels[n] for n in picked])
+        )
+
+    async def _each_side(
+        self, sides: list[ExchangePort], send: Callable[[ExchangePort, list[int]], Awaitable[Any]]
+    ) -> list[Any]:
+        """Both clients at once, each with its own items; outcomes back in the callers' order."""
+        pairs = [(p, [n for n, s in enumerate(sides) if s is p]) for p in (self._spot, self._perp)]
+        groups = [(port, picked) for port, picked in pairs if picked]
+        answers = await asyncio.gather(*(send(port, picked) for port, picked in groups))
+        outcomes: list[Any] = [None] * len(sides)
+        for (_, picked), answer in zip(groups, answers, strict=True):
+            for n, outcome in zip(picked, answer, strict=True):
+                outcomes[n] = outcome
+        return outcomes
+
+    async def amend_stop(
+        self, symbol: str, client_order_id: str, qty: Decimal, trigger_price: Decimal
+    ) -> OrderAck:
+        side = await self._side(symbol)
+        return await side.amend_stop(symbol, client_order_id, qty, trigger_price)
 
     async def fetch_fills(
         self, symbol: str | None, since: datetime | None, until: datetime | None = None

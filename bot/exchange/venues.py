@@ -65,6 +65,10 @@ class VenueProfile:
     cursor_pages: bool = False
     # params that make a symbol-less listing (positions, open orders) cover every linear perp
     perp_listing_params: Mapping[str, Any] = field(default_factory=lambda: _frozen({}))
+    # orders per batch request by category ("linear", "spot"); absent: one request per order
+    batch_sizes: Mapping[str, int] = field(default_factory=lambda: _frozen({}))
+    # True: a resting stop-loss is moved in place (new qty and trigger, same ids)
+    amend_stops: bool = False
 
     @property
     def unified(self) -> bool:
@@ -109,6 +113,10 @@ BYBIT = VenueProfile(
     tickers_raw_method="publicGetV5MarketTickers",
     cursor_pages=True,
     perp_listing_params=_frozen({"settleCoin": "USDT"}),
+    # Bybit takes 20 linear or 10 spot orders per batch, but its windows allow 10 linear and
+    # 20 spot orders a second and count every order of a batch: a batch above 10 never fits
+    batch_sizes=_frozen({"linear": 10, "spot": 10}),
+    amend_stops=True,
 )
 
 BINANCE = VenueProfile(

@@ -3,6 +3,9 @@ before or after the venue accepted an order, or an ambiguous submit. Counts what
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from bot.domain import OrderAck, OrderIntent
@@ -21,7 +24,7 @@ class FaultyPort:
         self.crash_before_send = 0  # next N creates die before reaching the venue
         self.crash_after_accept = 0  # next N creates reach the venue, then the process dies
         self.ambiguous_after_accept = 0  # next N creates reach the venue, then the reply is lost
-        self.reject_stops = 0  # next N stop-loss creates are refused by the venue
+        self.reject_stops = 0  # next N stop-loss creates are refused (amends too, meanwhile)
         self.read_errors: dict[str, list[BaseException]] = {}  # method -> errors to raise next
 
     def __getattr__(self, name: str) -> Any:
@@ -36,6 +39,19 @@ class FaultyPort:
             return await attr(*args, **kwargs)
 
         return read
+
+    async def create_orders(self, intents: Sequence[OrderIntent]) -> list[OrderAck | BaseException]:
+        # one at a time through create_order, so every fault above applies to each order
+        return list(
+            await asyncio.gather(*(self.create_order(i) for i in intents), return_exceptions=True)
+        )
+
+    async def amend_stop(
+        self, symbol: str, client_order_id: str, qty: Decimal, trigger_price: Decimal
+    ) -> OrderAck:
+        if self.reject_stops:  # a venue refusing the new stop refuses moving the old one there
+            raise OrderRejected("110017 forced rejection", operation="amend_order", code="110017")
+        return await self.inner.amend_stop(symbol, client_order_id, qty, trigger_price)
 
     async def create_order(self, intent: OrderIntent) -> OrderAck:
         if self.reject_stops and intent.trigger_price is not None:
