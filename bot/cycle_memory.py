@@ -146,6 +146,7 @@ def cycle_summary(
         "rejected": risk_rejections + len(act.rejected),
         "unknown": len(act.unknown),
         "stops_placed": len(stop_act.sent),
+        "stops_amended": len(stop_act.amended),
         "stops_cancelled": cancelled,
         "new_fills": rec.new_fills,
         "new_funding": rec.new_funding,

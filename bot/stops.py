@@ -8,6 +8,7 @@ acts on every recent stop fill in the database that no event names (a crash, SIG
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -20,7 +21,8 @@ from bot.execution import ActResult, cancel_orders, send_intents
 from bot.logging import get_logger
 from bot.observe import read_concurrently
 from bot.planner import purpose_of
-from bot.protect import StopPolicy, plan_stops
+from bot.protect import StopPlan, StopPolicy, plan_stops
+from bot.stop_amend import amendable, record_amends, send_amends
 from bot.store.records import EventRecord
 from bot.store.repo import Store
 
@@ -66,9 +68,19 @@ async def maintain_stops(
         symbols=sorted({*symbols, *snapshot.positions} - set(skip)),
         hold=hold,
     )
+    # moved in place where that keeps one stop resting (stop_amend), at once with the placements
+    pairs, stops = amendable(stops, snapshot.open_orders)
     if stops.place:
         await store.add_intents(stops.place)
-    placed = await send_intents(port, store, stops.place, cycle, snapshot.ts)
+    outcomes, placed = await asyncio.gather(
+        send_amends(port, pairs), send_intents(port, store, stops.place, cycle, snapshot.ts)
+    )
+    amended, instead = await record_amends(store, pairs, outcomes)
+    if instead.place:  # an amendment failed: the plan's own way, a new stop first
+        await store.add_intents(instead.place)
+        placed.merge(await send_intents(port, store, instead.place, cycle, snapshot.ts))
+        stops = StopPlan(stops.place + instead.place, stops.cancel + instead.cancel)
+    placed.amended = amended
     resting = set(placed.sent)
     # cancel a superseded stop only once its replacement rests: never leave a short bare
     cancels = [

@@ -158,6 +158,8 @@ class MemoryStore:
         filled_qty: Decimal | None = None,
         avg_price: Decimal | None = None,
         reason: str | None = None,
+        qty: Decimal | None = None,
+        trigger_price: Decimal | None = None,
     ) -> None:
         row = self._intents.get(client_order_id)
         if row is None:
@@ -175,6 +177,8 @@ class MemoryStore:
             filled_qty=row.filled_qty if filled_qty is None else filled_qty,
             avg_price=row.avg_price if avg_price is None else avg_price,
             reason=row.reason if reason is None else reason,
+            qty=row.qty if qty is None else qty,
+            trigger_price=row.trigger_price if trigger_price is None else trigger_price,
             updated_at=now,
         )
         if new == IntentStatus.REJECTED and old != new:

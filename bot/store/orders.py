@@ -79,6 +79,8 @@ async def update_intent(
     filled_qty: Decimal | None,
     avg_price: Decimal | None,
     reason: str | None,
+    qty: Decimal | None = None,
+    trigger_price: Decimal | None = None,
 ) -> None:
     row = await session.scalar(
         select(IntentRow).where(IntentRow.client_order_id == client_order_id).with_for_update()
@@ -99,6 +101,10 @@ async def update_intent(
         row.avg_price = avg_price
     if reason is not None:
         row.reason = reason
+    if qty is not None:  # a stop-loss amended in place: the order it names now
+        row.qty = qty
+    if trigger_price is not None:
+        row.trigger_price = trigger_price
     row.updated_at = now
     if new == IntentStatus.REJECTED and old != new:
         # venue refusals land next to risk denials, so one table answers "what was refused and why"

@@ -157,8 +157,11 @@ class Store:
         filled_qty: Decimal | None = None,
         avg_price: Decimal | None = None,
         reason: str | None = None,
+        qty: Decimal | None = None,
+        trigger_price: Decimal | None = None,
     ) -> None:
-        """Set the status and any given field. Raises NotFound for an unknown id and
+        """Set the status and any given field (``qty``/``trigger_price``: a stop-loss amended in
+        place). Raises NotFound for an unknown id and
         IntentTransitionError when a final intent would change status. Becoming REJECTED also
         records a rejection with source "venue"."""
         async with self._tx() as s:
@@ -171,6 +174,8 @@ class Store:
                 filled_qty=filled_qty,
                 avg_price=avg_price,
                 reason=reason,
+                qty=qty,
+                trigger_price=trigger_price,
             )
 
     async def intents(

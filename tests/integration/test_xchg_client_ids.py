@@ -85,7 +85,9 @@ async def test_a_stop_rests_on_every_cycle_after_the_database_is_restored(tmp_pa
         at_backup = {i.client_order_id for i in await rig.stop_intents()}
         await _run(rig, ["1.5", "1.2", "0.9"])
         moved = {i.client_order_id for i in await rig.stop_intents()}
-        assert len(moved - at_backup) >= 5
+        # a resize amends the stop in place (same id); each re-placement after the hand cancel
+        # is a new order with a new id
+        assert len(moved - at_backup) >= 3
         await rig.app.close()
         _copy(backup, _path(rig))  # the operator restores the backup: cycle numbers come again
         rig.app = await build_app(
