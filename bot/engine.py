@@ -98,6 +98,9 @@ class Engine:
         self.config = config
         specs = flatten.apply(config.specs(), self.flattened)
         self.strategies: dict[str, Strategy] = build_strategies(specs)
+        # what the hedges touch changes only with the strategies: not recomputed per call
+        self._perps = perp_symbols(self.strategies.values())
+        self._spots = spot_assets(self.strategies.values())
         self.planner = PlannerConfig(config.planner.rebalance_band, config.planner.cooldown_seconds)
         r = config.risk
         # the [risk] section names every limit the guards take
@@ -141,10 +144,10 @@ class Engine:
 
     def perp_symbols(self) -> list[str]:
         # a perp the venue no longer lists cannot be read or traded (see close_unlisted)
-        return [s for s in perp_symbols(self.strategies.values()) if s in self.markets]
+        return [s for s in self._perps if s in self.markets]
 
     def spot_assets(self) -> list[str]:
-        return spot_assets(self.strategies.values())
+        return list(self._spots)
 
     def spot_symbols(self) -> list[str]:
         return [

@@ -8,8 +8,11 @@ this class too (tests/integration/test_backtest_memory_store.py), which keeps th
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
-from collections.abc import Callable, Collection, Sequence
+from bisect import bisect_right, insort
+from collections.abc import Callable, Collection, Reversible, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -58,6 +61,15 @@ class MemoryStore:
         self._cycles: dict[int, StoredCycle] = {}
         self._targets: dict[tuple[str, str], StoredTarget] = {}
         self._intents: dict[str, StoredIntent] = {}  # insertion order is id order
+        # indexes, so that a cycle's reads cost the same after a year of history: cycles by start
+        # (a heap, for prune), the largest cycle number, the intents not final (id order), hedge
+        # intents' creation times (sorted) and each symbol's newest hedge intent not LOST
+        self._starts: list[tuple[datetime, int]] = []
+        self._top = 0
+        self._numbered = True  # cycles recorded in increasing number order (the dict's order)
+        self._live: dict[str, None] = {}
+        self._hedge_times: list[datetime] = []
+        self._hedge_newest: dict[str, datetime] = {}
         self._rejections: list[StoredRejection] = []
         self._events: list[StoredEvent] = []
         self._fills: dict[str, StoredFill] = {}
@@ -78,7 +90,7 @@ class MemoryStore:
 
     # cycles ---------------------------------------------------------------------------------
     async def next_cycle_number(self) -> int:
-        return max(self._cycles, default=0) + 1
+        return self._top + 1  # prune keeps the newest cycle: the largest number stays
 
     async def cycle_start(self, cursor: str) -> tuple[int, TradingState, str, str | None]:
         """Its number, the trading state and its reason, and the value of ``cursor``."""
@@ -93,6 +105,9 @@ class MemoryStore:
         self._cycles[record.number] = StoredCycle(
             record.number, record.started_at, None, "started", record.trading_state, frozen_map()
         )
+        heapq.heappush(self._starts, (record.started_at, record.number))
+        self._numbered = self._numbered and record.number > self._top
+        self._top = max(self._top, record.number)
         for t in record.targets:
             self._targets[(t.hedge, t.symbol)] = StoredTarget(
                 record.number, t.hedge, t.symbol, t.current_size, t.target_size, t.ratio,
@@ -117,10 +132,24 @@ class MemoryStore:
         return [self._cycles[n] for n in sorted(self._cycles, reverse=True)][:limit]
 
     async def prune(self, before: datetime) -> dict[str, int]:
-        """As the SQL store: cycles started before ``before`` go, the newest stays; only each
-        hedge's latest target is kept here anyway."""
-        newest = max(self._cycles, default=None)
-        old = [n for n, c in self._cycles.items() if c.started_at < before and n != newest]
+        """As the SQL store: the cycles up to the last one started before ``before`` go, the
+        newest stays; only each hedge's latest target is kept here anyway."""
+        last = None  # as journal.prune: every cycle up to the last one started before
+        while self._starts and self._starts[0][0] < before:
+            started, n = heapq.heappop(self._starts)
+            cycle = self._cycles.get(n)
+            if cycle is not None and cycle.started_at == started:  # else a deleted one's entry
+                last = n if last is None else max(last, n)
+                if n == self._top:
+                    heapq.heappush(self._starts, (started, n))
+                    break
+        if last is None:
+            return {"cycles": 0, "targets": 0}
+        last = min(last, self._top - 1)
+        if self._numbered:  # numbers recorded in increasing order: the old ones come first
+            old = list(itertools.takewhile(lambda n: n <= last, self._cycles))
+        else:
+            old = [n for n in self._cycles if n <= last]
         for n in old:
             del self._cycles[n]
         return {"cycles": len(old), "targets": 0}
@@ -144,6 +173,11 @@ class MemoryStore:
                 Side(i.side), i.kind, i.purpose, i.qty, i.price, i.trigger_price, i.reduce_only,
                 IntentStatus.PENDING, None, Decimal(0), None, None, now, now,
             )  # fmt: skip
+            self._live[i.client_order_id] = None
+            if i.purpose == IntentPurpose.HEDGE:
+                insort(self._hedge_times, now)
+                newest = self._hedge_newest.get(i.symbol)
+                self._hedge_newest[i.symbol] = now if newest is None else max(newest, now)
 
     async def add_intents(self, intents: Sequence[OrderIntent]) -> None:
         self._check_new(intents, "intents not recorded")
@@ -181,6 +215,10 @@ class MemoryStore:
             trigger_price=row.trigger_price if trigger_price is None else trigger_price,
             updated_at=now,
         )
+        if new.final:
+            self._live.pop(client_order_id, None)
+        if new == IntentStatus.LOST and old != new and row.purpose == IntentPurpose.HEDGE:
+            self._newest_hedge(row.symbol)
         if new == IntentStatus.REJECTED and old != new:
             self._reject(row.cycle, row.hedge, row.symbol, "venue", reason or row.reason or "",
                          row.client_order_id, row.side, row.qty, now)  # fmt: skip
@@ -194,8 +232,11 @@ class MemoryStore:
         limit: int | None = None,
     ) -> list[StoredIntent]:
         wanted = None if statuses is None else {IntentStatus(s) for s in statuses}
+        rows: Reversible[StoredIntent] = self._intents.values()
+        if wanted is not None and not any(s.final for s in wanted):
+            rows = [self._intents[cid] for cid in self._live]  # the same rows, fewer read
         out = []
-        for row in reversed(self._intents.values()):
+        for row in reversed(rows):
             if (
                 (wanted is None or row.status in wanted)
                 and (symbol is None or row.symbol == symbol)
@@ -209,15 +250,22 @@ class MemoryStore:
     async def hedge_activity(self, since: datetime) -> tuple[dict[str, datetime], int]:
         """Newest hedge intent per symbol (LOST ones left out) and how many hedge intents were
         written after ``since``."""
-        newest: dict[str, datetime] = {}
-        recent = 0
-        for i in self._intents.values():
-            if i.purpose != IntentPurpose.HEDGE:
-                continue
-            recent += i.created_at > since
-            if i.status != IntentStatus.LOST:
-                newest[i.symbol] = max(newest.get(i.symbol, i.created_at), i.created_at)
-        return newest, recent
+        recent = len(self._hedge_times) - bisect_right(self._hedge_times, since)
+        return dict(self._hedge_newest), recent
+
+    def _newest_hedge(self, symbol: str) -> None:
+        """A hedge intent of ``symbol`` became LOST: its newest is looked up again."""
+        times = [
+            i.created_at
+            for i in self._intents.values()
+            if i.purpose == IntentPurpose.HEDGE
+            and i.symbol == symbol
+            and i.status != IntentStatus.LOST
+        ]
+        if times:
+            self._hedge_newest[symbol] = max(times)
+        else:
+            self._hedge_newest.pop(symbol, None)
 
     def _reject(self, cycle: int | None, hedge: str, symbol: str, source: str, reason: str,
                 cid: str | None, side: Side | None, qty: Decimal | None,

@@ -92,3 +92,53 @@ def test_every_method_of_the_store_is_there_with_the_same_signature() -> None:
         assert hasattr(MemoryStore, name), f"MemoryStore lacks Store.{name}"
         ours, theirs = inspect.signature(getattr(MemoryStore, name)), inspect.signature(member)
         assert list(ours.parameters) == list(theirs.parameters), name
+
+
+async def test_indexed_reads_answer_like_the_sql_store_over_a_long_history() -> None:
+    """The memory store keeps indexes (cycles by start, intents not final, hedge intents' times)
+    so that a year of history costs nothing per cycle: the answers stay the SQL store's, also
+    with cycles recorded out of start order and intents finished, lost or left open."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.domain import IntentPurpose, IntentStatus, TradingState
+    from bot.store import CycleRecord, Store
+    from tests.integration.test_speed_store import _intent
+
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    now = [t0]
+    opened = (IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN)
+    fates = (IntentStatus.FILLED, IntentStatus.OPEN, IntentStatus.LOST, None, IntentStatus.UNKNOWN)
+    sql_store = Store.from_url("sqlite+aiosqlite:///:memory:", clock=lambda: now[0])
+    await sql_store.create_schema()
+    answers = []
+    try:
+        for s in (sql_store, MemoryStore(clock=lambda: now[0])):
+            seen = []
+            days = (5, 1, 9, 3, 12, 2, 20, 15)  # cycles started out of order
+            for number, day in enumerate(days, start=1):
+                now[0] = t0 + timedelta(days=day)
+                cycle = CycleRecord(number, now[0], TradingState.ACTIVE, [], [], [], [])
+                await s.record_cycle(cycle)
+                for k in range(3):
+                    cid = f"c{number}-{k}"
+                    symbol = ("BTC/USDT:USDT", "ETH/USDT:USDT")[(number + k) % 2]
+                    purpose = IntentPurpose.STOP if k == 2 else IntentPurpose.HEDGE
+                    await s.add_intents([_intent(cid, symbol, purpose)])
+                    fate = fates[(number + k) % len(fates)]
+                    if fate is not None:
+                        await s.update_intent(cid, fate)
+                seen.append(
+                    (
+                        (await s.prune(t0 + timedelta(days=day - 4)))["cycles"],
+                        [c.number for c in await s.cycles()],
+                        await s.next_cycle_number(),
+                        [i.client_order_id for i in await s.intents(statuses=opened)],
+                        [i.client_order_id for i in await s.intents(statuses=opened, limit=2)],
+                        await s.hedge_activity(t0 + timedelta(days=day - 2)),
+                    )
+                )
+            answers.append(seen)
+    finally:
+        await sql_store.close()
+    assert answers[0] == answers[1]
+    assert answers[1][-1][1] == [8, 7]  # day 20 kept, and day 15 (not before day 16)
