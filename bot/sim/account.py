@@ -144,9 +144,11 @@ class Account:
         price = self.market.spot_price(coin)
         return amount * price if price is not None else ZERO
 
+    def wallet_value(self) -> Decimal:
+        return sum((self.coin_value(c, v) for c, v in self.wallet.items()), ZERO)
+
     def equity(self) -> Decimal:
-        coins = sum((self.coin_value(c, v) for c, v in self.wallet.items()), ZERO)
-        return coins + self.total_unrealised()
+        return self.wallet_value() + self.total_unrealised()
 
     def total_unrealised(self) -> Decimal:
         return sum((self.unrealised(p) for p in self.positions.values()), ZERO)
@@ -155,18 +157,31 @@ class Account:
         price = self.market.spot_price(coin)
         return self.config.collateral_value(coin, amount, price) if price is not None else ZERO
 
-    def margin_balance(self) -> Decimal:
-        """What margins the positions: coins at their collateral value ratios, plus perp PnL."""
+    def margin_balance(self, upnl: Decimal | None = None) -> Decimal:
+        """What margins the positions: coins at their collateral value ratios, plus perp PnL
+        (``upnl`` when the caller has it)."""
         coins = sum((self.collateral(c, v) for c, v in self.wallet.items()), ZERO)
-        return coins + self.total_unrealised()
+        return coins + (self.total_unrealised() if upnl is None else upnl)
 
     def maintenance_margin(self) -> Decimal:
         return sum((self.position_mm(p) for p in self.positions.values()), ZERO)
 
-    def available(self, orders: list[SimOrder]) -> Decimal:
-        locked_usd = sum((self.coin_value(c, self.locked(c, orders)) for c in self.wallet), ZERO)
-        position_im = sum((self.position_im(p) for p in self.positions.values()), ZERO)
-        return self.margin_balance() - position_im - self.order_im(orders) - locked_usd
+    def total_position_im(self) -> Decimal:
+        return sum((self.position_im(p) for p in self.positions.values()), ZERO)
+
+    def available(
+        self,
+        orders: list[SimOrder],
+        parts: tuple[Decimal, Decimal, Decimal, dict[str, Decimal]] | None = None,
+    ) -> Decimal:
+        """``parts``: (margin balance, position IM, order IM, locked per coin) when the caller
+        has them (``report`` does)."""
+        if parts is None:
+            locks = {c: self.locked(c, orders) for c in self.wallet}
+            parts = (self.margin_balance(), self.total_position_im(), self.order_im(orders), locks)
+        margin, position_im, order_im, locks = parts
+        locked_usd = sum((self.coin_value(c, locks[c]) for c in self.wallet), ZERO)
+        return margin - position_im - order_im - locked_usd
 
     def liquidation_price(
         self, pos: Position, totals: tuple[Decimal, Decimal] | None = None
@@ -211,14 +226,18 @@ class Account:
         )
 
     def report(self, orders: list[SimOrder]) -> WalletReport:
-        position_im = sum((self.position_im(p) for p in self.positions.values()), ZERO)
+        # each total once (they were computed up to four times per report)
+        position_im = self.total_position_im()
         order_im = self.order_im(orders)
-        upnl = sum((self.unrealised(p) for p in self.positions.values()), ZERO)
-        available = self.available(orders)
+        upnl = self.total_unrealised()
+        margin = self.margin_balance(upnl)
+        locks = {c: self.locked(c, orders) for c in self.wallet}
+        available = self.available(orders, (margin, position_im, order_im, locks))
+        wallet_value = self.wallet_value()
         coins = []
         for coin, balance in sorted(self.wallet.items()):
             settle = coin == SETTLE
-            locked = self.locked(coin, orders)
+            locked = locks[coin]
             equity = balance + (upnl if settle else ZERO)
             coins.append(
                 CoinRow(
@@ -238,11 +257,9 @@ class Account:
             )
         return WalletReport(
             coins=tuple(coins),
-            total_equity=q8(self.equity()),
-            total_margin_balance=q8(self.margin_balance()),
-            total_wallet_balance=q8(
-                sum((self.coin_value(c, v) for c, v in self.wallet.items()), ZERO)
-            ),
+            total_equity=q8(wallet_value + upnl),
+            total_margin_balance=q8(margin),
+            total_wallet_balance=q8(wallet_value),
             total_available=q8(available),
             total_initial_margin=q8(position_im + order_im),
             total_maintenance_margin=q8(self.maintenance_margin()),

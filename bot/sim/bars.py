@@ -12,6 +12,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Weekly bars start on Monday like Bybit's; the epoch was a Thursday.
 WEEK_OFFSET = timedelta(days=4)
 FUNDING_INTERVAL = timedelta(hours=8)
+_WEEK, _NO_OFFSET = timedelta(weeks=1), timedelta(0)
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -25,7 +26,7 @@ def parse_timeframe(timeframe: str) -> timedelta:
 
 
 def grid_offset(step: timedelta) -> timedelta:
-    return WEEK_OFFSET if step == timedelta(weeks=1) else timedelta(0)
+    return WEEK_OFFSET if step == _WEEK else _NO_OFFSET
 
 
 def floor_time(at: datetime, step: timedelta) -> datetime:

@@ -27,6 +27,7 @@ from bot.sim.markets import MarketSpec, VenueConfig
 BPS = Decimal(10_000)
 DAY = timedelta(days=1)
 RATE_QUANTUM = Decimal("0.00000001")
+ZERO = Decimal(0)
 
 
 def on_tick(value: Decimal, tick: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
@@ -46,7 +47,7 @@ class TickerRow:
     low_24h: Decimal
     volume_24h: Decimal
     turnover_24h: Decimal
-    funding_rate: Decimal  # the forecast of the next settlement's rate
+    funding_rate: Decimal  # the forecast of the next settlement's rate (a perp's; spot: 0)
     next_funding: datetime
 
 
@@ -161,7 +162,9 @@ class MarketData:
     def _ticker(self, spec: MarketSpec, now: datetime) -> TickerRow:
         bid, ask = self.bid_ask(spec)
         prev, high, low, volume, turnover = self._day_stats(spec, now)
-        nxt = floor_time(now, spec.funding_interval) + spec.funding_interval
+        linear = spec.category == "linear"
+        interval = spec.funding_interval
+        nxt = floor_time(now, interval) + interval
         return TickerRow(
             spec=spec,
             last=self.last(spec),
@@ -174,7 +177,7 @@ class MarketData:
             low_24h=low,
             volume_24h=volume,
             turnover_24h=turnover,
-            funding_rate=self.predicted_rate(spec, now),
+            funding_rate=self.predicted_rate(spec, now) if linear else ZERO,
             next_funding=nxt,
         )
 

@@ -151,17 +151,16 @@ class ReplayFeed:
         # A gap inside the data carries the last bar forward; past the last bar there is no price.
         if i is None or (i == len(times) - 1 and last_complete - times[i] >= step):
             raise FeedRangeError(f"no {base} price at {at.isoformat()}")
-        t = series.perp.times[i]
+        t = times[i]
+        perp = series.perp.rows[i][3]
+        j = series.spot.at_or_before(t)  # as _bar: a gap carries the last close
+        k = series.mark.exact(t)
         return PricePoint(
-            spot=self._close(series, "spot", t),
-            perp=Decimal(series.perp.rows[i][3]),
-            mark=self._close(series, "mark", t),
+            spot=Decimal(perp if j is None else series.spot.rows[j][3]),
+            perp=Decimal(perp),
+            mark=Decimal(perp if k is None else series.mark.rows[k][0]),
             funding_rate=self.funding_rate(base, floor_time(at, FUNDING_INTERVAL)),
         )
-
-    def _close(self, series: _Series, kind: BarKind, t: int) -> Decimal:
-        bar = self._bar(series, kind, t)
-        return bar.close
 
     def _bar(self, series: _Series, kind: BarKind, t: int) -> Bar:
         """The bar of ``kind`` opening at perp time ``t``, with the documented fallbacks."""
