@@ -70,18 +70,25 @@ def quiet_logging() -> None:
     configure_logging(level="info", stream=sink)
 
 
+def bases(n: int) -> list[str]:
+    """The first ``n`` coins: the 20 real names, then made-up ones (C020, C021, ...)."""
+    return [*BASES[:n], *(f"C{i:03d}" for i in range(len(BASES), n))]
+
+
 def config_text(bases: list[str]) -> str:
-    text = "[planner]\ncooldown_seconds = 0\n[risk]\nmax_orders_per_minute = 100\n"
+    # orders a minute: the warm-up hedges every coin in one cycle (200 at most)
+    text = "[planner]\ncooldown_seconds = 0\n[risk]\nmax_orders_per_minute = 1000\n"
     for b in bases:
         text += f'[[hedges]]\nname = "{b.lower()}"\nspot_asset = "{b}"\nperp = "{b}/USDT:USDT"\n'
     return text
 
 
 def make_venue(n: int, seed: int = 3) -> Venue:
-    bases = list(BASES[:n])
-    feed = SyntheticFeed({b: 100 for b in bases}, seed=seed)
-    wallet = {"USDT": "100000", **{b: "50" for b in bases}}
-    return Venue(feed, START, VenueConfig.for_bases(bases, wallet=wallet))
+    coins = bases(n)
+    feed = SyntheticFeed(dict.fromkeys(coins, 100), seed=seed)
+    usdt = max(100_000, 10_000 * n)  # the margin of n shorts of 5,000 USDT each
+    wallet = {"USDT": str(usdt), **dict.fromkeys(coins, "50")}
+    return Venue(feed, START, VenueConfig.for_bases(coins, wallet=wallet))
 
 
 class Timed:
@@ -93,6 +100,7 @@ class Timed:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.seconds = 0.0
+        self.cpu = 0.0  # process CPU seconds inside the calls (exact for the in-process port)
         self.by_method: dict[str, float] = {}  # cumulative, never reset by take()
 
     def __getattr__(self, name: str) -> Any:
@@ -101,11 +109,12 @@ class Timed:
             return attr
 
         async def timed(*args: Any, **kw: Any) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return await attr(*args, **kw)
             finally:
                 spent = time.perf_counter() - t0
+                self.cpu += time.process_time() - c0
                 self.seconds += spent
                 self.by_method[name] = self.by_method.get(name, 0.0) + spent
 
@@ -159,7 +168,7 @@ class Rig:
     async def warm_up(self, n: int) -> None:
         """Cycle until every hedge is on and a cycle sends nothing (usually 3: hedge, protect,
         settle)."""
-        want = {f"{b}/USDT:USDT": Decimal(-50) for b in BASES[:n]}
+        want = {f"{b}/USDT:USDT": Decimal(-50) for b in bases(n)}
         outcome = None
         for _ in range(MAX_WARMUP_CYCLES):
             outcome = await self.cycle()
@@ -189,7 +198,7 @@ async def _engine_rig(venue: Venue, port: Any, n: int, db: Path, closers: list[A
     engine = Engine(
         port=timed_port,  # a Protocol: Timed passes through __getattr__
         store=timed_store,  # type: ignore[arg-type]
-        config=parse_config(config_text(list(BASES[:n]))),
+        config=parse_config(config_text(bases(n))),
         clock=lambda: venue.now,
         tag="b001",
     )

@@ -51,6 +51,7 @@ from strategies.base import Strategy
 
 log = get_logger("bot.engine")
 PRUNE_EVERY = timedelta(hours=1)
+RATE_WINDOW = timedelta(seconds=60)  # the risk guard's orders-per-minute window
 _LOGGED = ("orders", "rejected", "targets", "why", "duration_ms", "venue_requests")
 Clock = Callable[[], datetime]
 
@@ -184,17 +185,21 @@ class Engine:
 
     async def run_cycle(self) -> CycleOutcome:
         self._started = time.perf_counter()
-        number, state, state_reason, raw = await self.store.cycle_start(flatten.CURSOR)
+        now = self.clock()
+        # the cycle's reads in one transaction (issue 10.4)
+        self._reads = reads = await self.store.cycle_reads(flatten.CURSOR, now - RATE_WINDOW)
+        number, state, state_reason, raw = (
+            reads.number, reads.trading_state, reads.state_reason, reads.cursor
+        )  # fmt: skip
         bind_cycle(number)
         self._requests_before = requests_used(self.port)
-        now = self.clock()
         if (wanted := flatten.names(raw)) != self.flattened:
             self.flattened = wanted  # `hedgebot flatten` / `resume --hedge` while running
             self.apply_config(self.config)
         rec = ReconcileResult()
         try:
             snapshot = await self._observe(now)
-            await resolve_intents(self.port, self.store, snapshot, rec)
+            await resolve_intents(self.port, self.store, snapshot, rec, reads.open_intents)
             await ingest(
                 self.port,
                 self.store,
@@ -281,7 +286,9 @@ class Engine:
         state_reason: str,
         events: list[EventRecord],
     ) -> CycleOutcome:
-        last_at, per_minute = await self.store.hedge_activity(now - timedelta(seconds=60))
+        last_at, per_minute = self._reads.last_order_at, self._reads.recent_orders
+        if rec.changed:  # an intent changed status since: a LOST one no longer counts
+            last_at, per_minute = await self.store.hedge_activity(now - RATE_WINDOW)
         waiting = self.stop_fills.waiting(now)
         events += [
             EventRecord("rehedge_wait", f"{s}: re-hedge after a stop-loss waits until {t}")
@@ -366,7 +373,8 @@ class Engine:
                 intents=list(verdict.approved),
                 rejections=list(verdict.rejections),
                 events=events,
-            )
+            ),
+            defer=True,  # with no intents: written with the cycle's finish
         )
         self.stop_fills.settled()
         for t in decision.targets:
@@ -454,7 +462,8 @@ class Engine:
                 intents=[],
                 rejections=[],
                 events=[*(events or []), EventRecord("cycle_skipped", why, "warning", {})],
-            )
+            ),
+            defer=True,
         )
         summary: dict[str, object] = {"reason": why}
         self._cost(summary)

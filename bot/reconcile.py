@@ -28,7 +28,7 @@ from bot.exchange.found import mismatch, too_old
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
 from bot.planner import purpose_of
-from bot.store.records import StoredIntent
+from bot.store.records import OPEN_STATUSES, StoredIntent
 from bot.store.repo import Store
 
 log = get_logger("bot.reconcile")
@@ -67,12 +67,16 @@ class ReconcileResult:
 
 
 async def resolve_intents(
-    port: ExchangePort, store: Store, snapshot: Snapshot, result: ReconcileResult
+    port: ExchangePort,
+    store: Store,
+    snapshot: Snapshot,
+    result: ReconcileResult,
+    pending: Sequence[StoredIntent] | None = None,
 ) -> None:
+    """``pending``: the intents in OPEN_STATUSES, if the cycle read them already."""
     open_by_cid = {o.client_order_id: o for o in snapshot.open_orders if o.client_order_id}
-    pending = await store.intents(
-        statuses=(IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN)
-    )
+    if pending is None:
+        pending = await store.intents(statuses=OPEN_STATUSES)
     for intent in pending:
         if intent.status == IntentStatus.OPEN and intent.client_order_id in open_by_cid:
             if intent.purpose != IntentPurpose.STOP:

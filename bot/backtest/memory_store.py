@@ -32,6 +32,8 @@ from bot.domain import (
 from bot.store.errors import IntentTransitionError, NotFound, StoreConflict
 from bot.store.ledger import fee_in_quote
 from bot.store.records import (
+    OPEN_STATUSES,
+    CycleReads,
     CycleRecord,
     MarkRecord,
     StoredCycle,
@@ -97,7 +99,13 @@ class MemoryStore:
         state, reason = self._state
         return await self.next_cycle_number(), state, reason, self._cursors.get(cursor)
 
-    async def record_cycle(self, record: CycleRecord) -> None:
+    async def cycle_reads(self, cursor: str, since: datetime) -> CycleReads:
+        number, state, reason, value = await self.cycle_start(cursor)
+        last_at, recent = await self.hedge_activity(since)
+        pending = await self.intents(statuses=OPEN_STATUSES)
+        return CycleReads(number, state, reason, value, pending, last_at, recent)
+
+    async def record_cycle(self, record: CycleRecord, *, defer: bool = False) -> None:
         if record.number in self._cycles:
             raise StoreConflict(f"cycle {record.number} not recorded: duplicate cycle")
         self._check_new(record.intents, f"cycle {record.number} not recorded")

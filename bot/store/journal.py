@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.domain import (
     Rejection,
@@ -19,7 +19,7 @@ from bot.domain import (
 )
 from bot.store import orders
 from bot.store.errors import NotFound
-from bot.store.models import CycleRow, EventRow, RejectionRow, TargetRow
+from bot.store.models import CycleRow, EventRow, RejectionRow, TargetRow, table_of
 from bot.store.records import (
     CycleRecord,
     StoredCycle,
@@ -29,6 +29,7 @@ from bot.store.records import (
 )
 
 STARTED = "started"
+Conn = AsyncSession | AsyncConnection  # Core statements run on either
 
 
 def _limited(stmt: Any, limit: int | None) -> Any:
@@ -40,21 +41,38 @@ async def next_cycle_number(session: AsyncSession) -> int:
     return 1 if highest is None else int(highest) + 1
 
 
-async def add_cycle(session: AsyncSession, record: CycleRecord, now: datetime) -> None:
-    """The cycle row and its children, each table in one multi-row INSERT (no ORM objects:
-    at 50 hedges the unit of work cost more than the statements)."""
-    await session.execute(
-        insert(CycleRow),
-        [
-            {
-                "number": record.number,
-                "started_at": record.started_at,
-                "finished_at": None,
-                "outcome": STARTED,
-                "trading_state": TradingState(record.trading_state).value,
-                "summary": {},
-            }
-        ],
+# Core statements built once: building and keying a statement cost more than running it
+_CYCLE = insert(table_of(CycleRow))
+_TARGETS = insert(table_of(TargetRow))
+_REJECTIONS = insert(table_of(RejectionRow))
+_EVENTS = insert(table_of(EventRow))
+_FINISH = (
+    update(table_of(CycleRow))
+    .where(CycleRow.number == bindparam("n"))
+    .values(finished_at=bindparam("at"), outcome=bindparam("out"), summary=bindparam("s"))
+)
+
+
+async def add_cycle(
+    conn: Conn,
+    record: CycleRecord,
+    now: datetime,
+    finish: tuple[datetime, str, dict[str, Any]] | None = None,
+) -> None:
+    """The cycle row and its children, each table in one statement (Core, no ORM objects: at 50
+    hedges the unit of work cost more than the statements). ``finish``: the cycle is over
+    already (finished_at, outcome, summary), its row is written finished."""
+    finished_at, outcome, summary = finish or (None, STARTED, {})
+    await conn.execute(
+        _CYCLE,
+        {
+            "number": record.number,
+            "started_at": record.started_at,
+            "finished_at": finished_at,
+            "outcome": outcome,
+            "trading_state": TradingState(record.trading_state).value,
+            "summary": dict(summary),
+        },
     )
     targets = [
         {
@@ -71,9 +89,11 @@ async def add_cycle(session: AsyncSession, record: CycleRecord, now: datetime) -
         for t in record.targets
     ]
     if targets:
-        await session.execute(insert(TargetRow), targets)
-    await orders.insert_intents(session, record.intents, now)
-    session.add_all(_risk_rejection(r, record.number, now) for r in record.rejections)
+        await conn.execute(_TARGETS, targets)
+    await orders.insert_intents(conn, record.intents, now)
+    if record.rejections:
+        rows = [_risk_rejection(r, record.number, now) for r in record.rejections]
+        await conn.execute(_REJECTIONS, rows)
     events = [
         {
             "ts": now,
@@ -86,34 +106,30 @@ async def add_cycle(session: AsyncSession, record: CycleRecord, now: datetime) -
         for e in record.events
     ]
     if events:
-        await session.execute(insert(EventRow), events)
+        await conn.execute(_EVENTS, events)
 
 
-def _risk_rejection(rejection: Rejection, cycle: int, now: datetime) -> RejectionRow:
+def _risk_rejection(rejection: Rejection, cycle: int, now: datetime) -> dict[str, Any]:
     # the domain Rejection has no side/qty yet: read them when a newer type carries them
     side = getattr(rejection, "side", None)
-    return RejectionRow(
-        cycle=cycle,
-        hedge=rejection.hedge,
-        symbol=rejection.symbol,
-        source=rejection.source,
-        reason=rejection.reason,
-        client_order_id=rejection.client_order_id,
-        side=None if side is None else Side(side).value,
-        qty=getattr(rejection, "qty", None),
-        created_at=now,
-    )
+    return {
+        "cycle": cycle,
+        "hedge": rejection.hedge,
+        "symbol": rejection.symbol,
+        "source": rejection.source,
+        "reason": rejection.reason,
+        "client_order_id": rejection.client_order_id,
+        "side": None if side is None else Side(side).value,
+        "qty": getattr(rejection, "qty", None),
+        "created_at": now,
+    }
 
 
 async def finish_cycle(
-    session: AsyncSession, number: int, outcome: str, summary: dict[str, Any], now: datetime
+    conn: Conn, number: int, outcome: str, summary: dict[str, Any], now: datetime
 ) -> None:
-    done = await session.execute(
-        update(CycleRow)
-        .where(CycleRow.number == number)
-        .values(finished_at=now, outcome=outcome, summary=dict(summary))
-        .execution_options(synchronize_session=False)
-    )
+    values = {"n": number, "at": now, "out": outcome, "s": dict(summary)}
+    done = await conn.execute(_FINISH, values)
     if getattr(done, "rowcount", 1) == 0:
         raise NotFound(f"no cycle {number}")
 

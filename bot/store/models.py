@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.store.types import JSONText, Money, UTCDateTime
@@ -200,3 +200,8 @@ class BarRow(Base):
     low: Mapped[Decimal] = mapped_column(Money)
     close: Mapped[Decimal] = mapped_column(Money)
     volume: Mapped[Decimal] = mapped_column(Money)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Table, for Core statements (no ORM path when a session runs them)."""
+    return cast(Table, model.__table__)

@@ -10,13 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, case, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.domain import IntentPurpose, IntentStatus, OrderIntent, OrderKind, Side
 from bot.store.errors import IntentTransitionError, NotFound
-from bot.store.models import IntentRow, RejectionRow
-from bot.store.records import StoredIntent
+from bot.store.models import IntentRow, RejectionRow, table_of
+from bot.store.records import OPEN_STATUSES, StoredIntent
 
 
 def _limited(stmt: Any, limit: int | None) -> Any:
@@ -47,26 +47,46 @@ def _intent_values(i: OrderIntent, now: datetime) -> dict[str, Any]:
 
 
 async def insert_intents(
-    session: AsyncSession, intents: Collection[OrderIntent], now: datetime
+    conn: AsyncSession | AsyncConnection, intents: Collection[OrderIntent], now: datetime
 ) -> None:
-    """Write intents ahead (PENDING), all in one multi-row INSERT."""
+    """Write intents ahead (PENDING), all in one statement."""
     if intents:
-        await session.execute(insert(IntentRow), [_intent_values(i, now) for i in intents])
+        await conn.execute(_INSERT, [_intent_values(i, now) for i in intents])
 
 
-async def hedge_activity(session: AsyncSession, since: datetime) -> tuple[dict[str, datetime], int]:
-    """For the planner's cooldown and the risk guard's order rate, by aggregate queries: the
+_T = table_of(IntentRow).c
+_INSERT = insert(table_of(IntentRow))
+_SENT = case((_T.status != IntentStatus.LOST.value, _T.created_at))
+_ACTIVITY = (
+    select(_T.symbol, func.max(_SENT), func.count(case((_T.created_at > bindparam("since"), 1))))
+    .where(_T.purpose == IntentPurpose.HEDGE.value)
+    .group_by(_T.symbol)
+)
+OPEN_INTENTS = (
+    select(table_of(IntentRow))
+    .where(_T.status.in_([s.value for s in OPEN_STATUSES]))
+    .order_by(_T.id.desc())
+)
+
+
+async def hedge_activity(
+    conn: AsyncSession | AsyncConnection, since: datetime
+) -> tuple[dict[str, datetime], int]:
+    """For the planner's cooldown and the risk guard's order rate, in one aggregate query: the
     newest hedge intent per symbol that reached (or may have reached) the venue, and how many
     hedge intents were written since ``since``."""
-    hedge = IntentRow.purpose == IntentPurpose.HEDGE.value
-    newest = select(IntentRow.symbol, func.max(IntentRow.created_at)).where(
-        hedge, IntentRow.status != IntentStatus.LOST.value
-    )
-    rows = await session.execute(newest.group_by(IntentRow.symbol))
-    recent = await session.scalar(
-        select(func.count()).select_from(IntentRow).where(hedge, IntentRow.created_at > since)
-    )
-    return {symbol: at for symbol, at in rows if at is not None}, int(recent or 0)
+    newest: dict[str, datetime] = {}
+    count = 0
+    for symbol, at, n in await conn.execute(_ACTIVITY, {"since": since}):
+        count += int(n or 0)
+        if at is not None:
+            newest[symbol] = at
+    return newest, count
+
+
+async def open_intents(conn: AsyncSession | AsyncConnection) -> list[StoredIntent]:
+    """The intents in OPEN_STATUSES, newest first."""
+    return [_stored_intent(r) for r in await conn.execute(OPEN_INTENTS)]
 
 
 async def update_intent(
@@ -131,18 +151,18 @@ async def intents(
     purpose: IntentPurpose | None,
     limit: int | None,
 ) -> list[StoredIntent]:
-    stmt = select(IntentRow).order_by(IntentRow.id.desc())
+    stmt = select(IntentRow.__table__).order_by(IntentRow.id.desc())  # rows, not ORM objects
     if statuses is not None:
         stmt = stmt.where(IntentRow.status.in_([IntentStatus(s).value for s in statuses]))
     if symbol is not None:
         stmt = stmt.where(IntentRow.symbol == symbol)
     if purpose is not None:
         stmt = stmt.where(IntentRow.purpose == IntentPurpose(purpose).value)
-    rows = await session.scalars(_limited(stmt, limit))
+    rows = await session.execute(_limited(stmt, limit))
     return [_stored_intent(r) for r in rows]
 
 
-def _stored_intent(r: IntentRow) -> StoredIntent:
+def _stored_intent(r: Any) -> StoredIntent:
     return StoredIntent(
         id=r.id,
         client_order_id=r.client_order_id,

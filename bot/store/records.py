@@ -53,6 +53,23 @@ class CycleRecord:
     events: list[EventRecord] = field(default_factory=list)
 
 
+# an intent in one of these may still be (or become) an order on the venue: reconcile reads them
+OPEN_STATUSES = (IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReads:
+    """What a cycle reads from the database before it observes the venue, in one transaction."""
+
+    number: int
+    trading_state: TradingState
+    state_reason: str
+    cursor: str | None  # the value of the cursor asked for
+    open_intents: list[StoredIntent]  # in OPEN_STATUSES, newest first
+    last_order_at: dict[str, datetime]  # Store.hedge_activity, as of the read
+    recent_orders: int
+
+
 @dataclass(frozen=True, slots=True)
 class StoredIntent:
     id: int

@@ -1,16 +1,16 @@
 """The store: explicit async methods, domain types in and out. Each public method is one
-transaction. Money stays Decimal and times stay aware UTC (see ``bot.store.types``)."""
+transaction. Money stays Decimal and times stay aware UTC (see ``bot.store.types``).
+Transactions, and a cycle's reads and records: ``bot.store.cycle_tx``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import (
     Bar,
@@ -22,11 +22,10 @@ from bot.domain import (
     TradingState,
 )
 from bot.store import journal, ledger, orders, state
+from bot.store.cycle_tx import CycleTransactions, conflict
 from bot.store.db import make_engine
-from bot.store.errors import StoreConflict
 from bot.store.models import Base, EventRow
 from bot.store.records import (
-    CycleRecord,
     MarkRecord,
     StoredCycle,
     StoredEvent,
@@ -43,16 +42,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
+class Store(CycleTransactions):
     """Persistence for the bot and the review commands. Build with ``Store.from_url``; call
     ``close()`` when done. The schema comes from ``bot.store.migrate.upgrade`` (or
     ``create_schema()`` for throwaway databases)."""
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
-        self._engine = engine
+        super().__init__(engine, clock)
         self._dialect = engine.dialect.name
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._clock = clock
 
     @classmethod
     def from_url(cls, url: str, *, echo: bool = False, clock: Clock = utc_now) -> Store:
@@ -68,25 +65,16 @@ class Store:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        try:
+            await self._flush_held()
+        finally:
+            await self._engine.dispose()
 
     async def create_schema(self) -> None:
         """Create every table from the models, for in-memory and test databases. Deployed
         databases use migrations instead, so their revision is tracked."""
         async with self._engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
-
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[AsyncSession]:
-        try:
-            async with self._sessions() as session, session.begin():
-                yield session
-        except StatementError as exc:
-            # a value our column types refused (naive datetime, float money): raise it plainly,
-            # not wrapped in SQL text
-            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, TypeError | ValueError):
-                raise exc.orig from None
-            raise
 
     # cycles ---------------------------------------------------------------------------------
 
@@ -98,23 +86,7 @@ class Store:
         """What a cycle reads before observing, in one transaction: its number, the trading
         state and its reason, and the value of ``cursor``."""
         async with self._tx() as s:
-            number = await journal.next_cycle_number(s)
-            trading_state, reason = await state.trading_state(s)
-            return number, trading_state, reason, await state.get_cursor(s, cursor)
-
-    async def record_cycle(self, record: CycleRecord) -> None:
-        """The cycle row (outcome "started"), its targets, its intents (PENDING), rejections and
-        events, all or nothing. Raises StoreConflict on a duplicate cycle or client order id."""
-        try:
-            async with self._tx() as s:
-                await journal.add_cycle(s, record, self._clock())
-        except IntegrityError as exc:
-            raise StoreConflict(f"cycle {record.number} not recorded: {_first_line(exc)}") from exc
-
-    async def finish_cycle(self, number: int, outcome: str, summary: dict[str, Any]) -> None:
-        """Raises NotFound when the cycle was never recorded."""
-        async with self._tx() as s:
-            await journal.finish_cycle(s, number, outcome, summary, self._clock())
+            return await state.cycle_head(s, cursor)
 
     async def prune(self, before: datetime) -> dict[str, int]:
         """Delete cycle and target rows older than ``before`` (journal.prune says what stays);
@@ -143,10 +115,10 @@ class Store:
         """Write intents ahead (PENDING) outside a cycle record, e.g. stop-loss re-placements.
         All or nothing; raises StoreConflict on a duplicate client order id."""
         try:
-            async with self._tx() as s:
-                await orders.insert_intents(s, intents, self._clock())
+            async with self._core() as c:
+                await orders.insert_intents(c, intents, self._clock())
         except IntegrityError as exc:
-            raise StoreConflict(f"intents not recorded: {_first_line(exc)}") from exc
+            raise conflict("intents", exc) from exc
 
     async def update_intent(
         self,
@@ -303,8 +275,3 @@ class Store:
     async def set_cursor(self, name: str, value: str) -> None:
         async with self._tx() as s:
             await state.set_cursor(s, self._dialect, name, value)
-
-
-def _first_line(exc: IntegrityError) -> str:
-    # the driver's message names the constraint; the SQL and parameters are left out
-    return str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__

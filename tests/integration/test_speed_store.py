@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+import pytest
 from sqlalchemy import event
 
 from bot.domain import IntentPurpose, IntentStatus, OrderIntent, OrderKind, Side, TradingState
-from bot.store import CycleRecord, EventRecord, Store, TargetRecord
+from bot.store import CycleRecord, EventRecord, Store, StoreConflict, TargetRecord
 from tests.integration.paper import DEMO, make_paper
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -46,7 +47,7 @@ async def test_hedge_activity_is_the_newest_sent_intent_per_symbol_and_the_recen
         await store.close()
 
 
-async def test_a_steady_cycle_takes_five_transactions(tmp_path) -> None:
+async def test_a_steady_cycle_takes_one_read_and_one_write_transaction(tmp_path) -> None:
     paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
     try:
         for _ in range(4):  # hedge, protect, settle
@@ -55,10 +56,90 @@ async def test_a_steady_cycle_takes_five_transactions(tmp_path) -> None:
         event.listen(paper.store.engine.sync_engine, "begin", begun.append)
         outcome = await paper.cycle()
         assert outcome.outcome == "ok" and outcome.summary["orders"] == 0
-        # cycle start, open intents, hedge activity, the cycle record, its finish
-        assert len(begun) == 5, len(begun)
+        # the cycle's reads (number, state, open intents, hedge activity); its record, finished
+        assert len(begun) == 2, len(begun)
     finally:
         await paper.close()
+
+
+def _record(number: int, *intents: OrderIntent) -> CycleRecord:
+    return CycleRecord(
+        number=number,
+        started_at=T0,
+        trading_state=TradingState.ACTIVE,
+        targets=[TargetRecord("btc", "BTC/USDT:USDT", D(0), D(-1), D(1), "r", {})],
+        intents=list(intents),
+        events=[EventRecord("note", "n", "info", {})],
+    )
+
+
+async def test_a_deferred_cycle_record_is_written_before_anything_else_of_its_cycle(
+    tmp_path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"
+    store, reader = Store.from_url(url, clock=lambda: T0), Store.from_url(url, clock=lambda: T0)
+    await store.create_schema()
+    try:
+        await store.record_cycle(_record(1), defer=True)
+        assert await reader.cycles() == []  # held: no transaction yet
+        await store.finish_cycle(1, "ok", {"orders": 0})
+        [one] = await reader.cycles()
+        assert (one.number, one.outcome, one.summary) == (1, "ok", {"orders": 0})
+        assert len(await reader.events()) == 1 and len(await reader.last_targets()) == 1
+        # a stop placed in the cycle: the cycle row goes in with (before) its intent
+        await store.record_cycle(_record(2), defer=True)
+        await store.add_intents([_intent("s2", "BTC/USDT:USDT", IntentPurpose.STOP)])
+        assert [c.outcome for c in await reader.cycles()] == ["started", "ok"]
+        await store.finish_cycle(2, "ok", {})
+        assert [c.outcome for c in await reader.cycles()] == ["ok", "ok"]
+        # a record with intents is never held: they are written ahead of the send
+        await store.record_cycle(_record(3, _intent("h3", "BTC/USDT:USDT")), defer=True)
+        assert [i.client_order_id for i in await reader.intents()] == ["h3", "s2"]
+        await store.finish_cycle(3, "ok", {})
+        # a duplicate number surfaces when the held row is written, as StoreConflict
+        await store.record_cycle(_record(3), defer=True)
+        with pytest.raises(StoreConflict):
+            await store.finish_cycle(3, "ok", {})
+        # a cycle cut short (no finish): close writes it, "started" as before
+        await store.record_cycle(_record(4), defer=True)
+    finally:
+        await store.close()
+    try:
+        assert [(c.number, c.outcome) for c in await reader.cycles()][:2] == [
+            (4, "started"),
+            (3, "ok"),
+        ]
+    finally:
+        await reader.close()
+
+
+async def test_the_cycle_reads_answer_as_the_single_reads(tmp_path) -> None:
+    now = [T0]
+    store = Store.from_url("sqlite+aiosqlite:///:memory:", clock=lambda: now[0])
+    await store.create_schema()
+    try:
+        await store.record_cycle(_record(1, _intent("a", "BTC/USDT:USDT")))
+        await store.set_trading_state(TradingState.HALTED, "why")
+        await store.set_cursor("c", "v")
+        now[0] = T0 + timedelta(seconds=30)
+        await store.add_intents([_intent("b", "ETH/USDT:USDT"), _intent("c", "ETH/USDT:USDT")])
+        await store.update_intent("a", IntentStatus.FILLED)
+        await store.update_intent("c", IntentStatus.LOST)
+        reads = await store.cycle_reads("c", T0 + timedelta(seconds=10))
+        assert (reads.number, reads.trading_state, reads.state_reason, reads.cursor) == (
+            2,
+            TradingState.HALTED,
+            "why",
+            "v",
+        )
+        assert [i.client_order_id for i in reads.open_intents] == ["b"]
+        assert (reads.last_order_at, reads.recent_orders) == (
+            {"BTC/USDT:USDT": T0, "ETH/USDT:USDT": T0 + timedelta(seconds=30)},
+            2,
+        )
+        assert (await store.cycle_reads("none", T0)).cursor is None
+    finally:
+        await store.close()
 
 
 async def test_prune_deletes_old_cycles_and_targets_but_keeps_what_a_restart_needs() -> None:
