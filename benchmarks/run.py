@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py            # the full set (long: 200 hedges, 10,000 cycles)
     .venv/bin/python benchmarks/run.py --quick    # a smaller set, under a minute
     .venv/bin/python benchmarks/run.py --out FILE # somewhere else than RESULTS.md
+    .venv/bin/python benchmarks/run.py --sections memory,startup --out FILE   # some sections
 
 Sections: steady and rebalancing cycles over HTTP (the bot, ccxt's own limiter, a naive loop;
 0 and 50 ms latency; cycles.py), requests per cycle, own CPU per steady cycle with a profile, RSS
@@ -157,21 +158,31 @@ def backtest_section(quick: bool) -> str:
     return f"## Backtest throughput (bench_backtest.py, load {load()})\n\n" + "\n".join(table)
 
 
+SECTIONS = ("cycles", "cpu", "memory", "startup", "backtest")
+
+
 async def main(args: argparse.Namespace) -> str:
     rig.quiet_logging()
     began = time.perf_counter()
+    wanted = args.sections.split(",")
+    parts = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        parts = [
-            await cycle_section(
-                args.quick, args.samples or (2 if args.quick else 5), args.compare_up_to, work
-            )
-        ]
-        parts.append(await cpu_section(args.quick, 5 if args.quick else 50, work))
-        parts.append(await memory_section(args.cycles or (200 if args.quick else 10_000), work))
-    parts.append(startup_section())
-    parts.append(backtest_section(args.quick))
+        if "cycles" in wanted:
+            samples = args.samples or (2 if args.quick else 5)
+            parts.append(await cycle_section(args.quick, samples, args.compare_up_to, work))
+        if "cpu" in wanted:
+            parts.append(await cpu_section(args.quick, 5 if args.quick else 50, work))
+        if "memory" in wanted:
+            long = args.cycles or (200 if args.quick else 10_000)
+            parts.append(await memory_section(long, work))
+    if "startup" in wanted:
+        parts.append(startup_section())
+    if "backtest" in wanted:
+        parts.append(backtest_section(args.quick))
     title = "quick set (--quick)" if args.quick else "full set"
+    if args.sections != ",".join(SECTIONS):
+        title += f", sections {args.sections}"
     text = (
         f"# Benchmark results (benchmarks/run.py)\n\n{title}, written by `python benchmarks/run.py"
         f"{' --quick' if args.quick else ''}` in {time.perf_counter() - began:.0f} s.\n\n"
@@ -202,8 +213,13 @@ if __name__ == "__main__":
     parser.add_argument("--compare-up-to", type=int, default=10**6, help="largest N compared")
     parser.add_argument("--samples", type=int, default=0, help="steady cycles per HTTP case")
     parser.add_argument("--cycles", type=int, default=0, help="the long memory run's cycles")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"some of {','.join(SECTIONS)}"
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     options = parser.parse_args()
+    if unknown := set(options.sections.split(",")) - set(SECTIONS):
+        parser.error(f"unknown sections {sorted(unknown)}: use some of {','.join(SECTIONS)}")
     written = asyncio.run(main(options))
     place(Path(options.out), written)
     print(written)
