@@ -15,7 +15,6 @@ import numpy as np
 
 from bot.domain import ZERO
 from bot.review.report_calc import Attribution, HedgeSeries, attribute
-from bot.store.records import ACCOUNT
 from bot.store.repo import Store
 
 YEAR = timedelta(days=365.25)
@@ -30,15 +29,21 @@ async def load(
     hedge: str | None = None,
     quote: str = "USDT",
 ) -> Attribution | None:
-    marks = await store.marks(since=since, until=until, hedge=hedge)
-    if hedge is not None:  # the account's value is not one hedge's: no account comparison
-        marks = [m for m in marks if m.hedge != ACCOUNT]
+    # every hedge's marks even for one: a perp several hedges share is split by all their rows
+    marks = await store.marks(since=since, until=until)
     if not marks:
         return None
     first, last = marks[0].ts, marks[-1].ts
     fills = [f for f in await store.fills(since=first) if f.ts <= last]
     funding = [p for p in await store.funding(since=first) if p.ts <= last]
-    return attribute(marks, fills, funding, quote)
+    att = attribute(marks, fills, funding, quote)
+    if att is None or hedge is None:
+        return att
+    series = att.hedges.get(hedge)
+    if series is None:
+        return None
+    # one hedge is its own total; the account's value is not one hedge's: no account comparison
+    return Attribution({hedge: series}, series, [])
 
 
 def max_drawdown(values: Sequence[Decimal]) -> float | None:
