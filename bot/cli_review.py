@@ -49,14 +49,24 @@ EMPTY = (
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @_guarded
 def report(
-    since: datetime | None, until: datetime | None, hedge: str | None, out: Path | None, fmt: str
+    since: str | None, until: str | None, hedge: str | None, out: Path | None, fmt: str
 ) -> None:
     """PnL attribution, hedge effectiveness, drawdowns and costs, from the database alone."""
     from bot.cli import _with_store as with_store
     from bot.review import report as rep
+    from bot.review.listing import bot_now, parse_when
     from bot.review.render import render
 
-    att = with_store(lambda store: rep.load(store, since=since, until=until, hedge=hedge))
+    if out is not None:
+        _writable(out)
+
+    async def load(store: Any) -> Any:
+        # the callback checked the text; an age (2h, 7d) counts back from the bot's clock
+        now = await bot_now(store) if since or until else None
+        start, end = (parse_when(v, now) if v else None for v in (since, until))
+        return await rep.load(store, since=start, until=end, hedge=hedge)
+
+    att = with_store(load)
     if att is None:
         click.echo(EMPTY)
         return
@@ -76,6 +86,16 @@ def report(
         click.echo(short)
     if out is not None:
         click.echo(f"wrote {out / 'report.json'}, {out / 'report.html'} and charts")
+
+
+def _writable(out: Path) -> None:
+    """Create --out before any work, so a path that cannot be written is bad input at once."""
+    from bot.errors import ConfigError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError([f"--out: cannot create the folder {out}: {exc.strerror}"]) from None
 
 
 def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -145,6 +165,8 @@ def backtest(
     from bot.settings import load_config_file
 
     configure_logging(json=False, level="WARNING")  # a cycle's info lines would bury the bar
+    if out is not None:
+        _writable(out)  # before the run, not after it
     config = load_config_file(config_path)
     runs = variants(config, compare) if compare else [("backtest", config)]
     results = []

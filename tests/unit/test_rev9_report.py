@@ -56,4 +56,6 @@ async def test_report_of_one_hedge_on_a_shared_perp_counts_only_its_share() -> N
             assert one["total"][key] == full["hedges"][name][key], (name, key)
         assert "account_change" not in one["total"]
     btc, eth = full["hedges"]["btc"]["perp_pnl"], full["hedges"]["eth-x"]["perp_pnl"]
-    assert abs(eth - 2 * btc) < D("1E-20") and abs(btc + eth - full["total"]["perp_pnl"]) < D("1E-20")
+    assert abs(eth - 2 * btc) < D("1E-20") and abs(btc + eth - full["total"]["perp_pnl"]) < D(
+        "1E-20"
+    )
