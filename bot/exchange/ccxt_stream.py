@@ -8,7 +8,11 @@ orders (``order``) and fills (``execution``).
 
 A socket that drops or goes silent makes ccxt reject the watches (ccxt pings every
 ``ping_seconds`` and gives up after two unanswered pings); each watch is then repeated, which
-opens a new socket. ``on_lost`` is called at once, ``on_reconnect`` when the new socket is up.
+opens a new socket. ``on_lost`` is called at once, ``on_reconnect`` once the new socket is live:
+the venue has acknowledged its subscriptions, so a change after the cycle it starts reads the
+venue comes on the stream, and one before is in that read (reporting the bare connection left a
+gap that neither saw). ``on_live`` likewise when the first socket is live: the daemon's first
+cycle runs before that.
 """
 
 from __future__ import annotations
@@ -56,14 +60,30 @@ class CcxtTriggerStream:
         on_event: Callable[[str], None],
         on_lost: Callable[[str], None],
         on_reconnect: Callable[[], None],
+        on_live: Callable[[], None] = lambda: None,
     ) -> None:
         self.client = client
         self._on_event = on_event
         self._on_lost = on_lost
         self._on_reconnect = on_reconnect
+        self._on_live = on_live
         self._lost = False
+        self._live = False  # the current socket's subscriptions are acknowledged
+        self._acks: dict[Any, int] = {}  # subscribe acknowledgements by ccxt websocket client
         self.events = 0
         self.reconnects = 0
+        handle = client.handle_message  # ccxt has no hook for acks: look at them on the way
+
+        def observe(ws_client: Any, message: Any) -> Any:
+            if (
+                isinstance(message, dict)
+                and message.get("op") == "subscribe"
+                and message.get("success")
+            ):
+                self._acks[ws_client] = self._acks.get(ws_client, 0) + 1
+            return handle(ws_client, message)
+
+        client.handle_message = observe  # its websocket clients are made later, with this
 
     def __repr__(self) -> str:
         return f"CcxtTriggerStream(events={self.events}, reconnects={self.reconnects})"
@@ -86,8 +106,8 @@ class CcxtTriggerStream:
         failures = 0
         while True:
             pending = asyncio.ensure_future(watch())
-            if self._lost:
-                await self._confirm_reconnect(pending)
+            if self._lost or not self._live:
+                await self._confirm_live(pending)
             try:
                 await pending
             except asyncio.CancelledError:
@@ -97,7 +117,8 @@ class CcxtTriggerStream:
                 delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 if not self._lost:
-                    self._lost = True
+                    self._lost, self._live = True, False
+                    self._acks.clear()
                     log.warning("stream lost; REST reconcile until it is back", error=str(exc))
                     self._on_lost(kind)
                 await asyncio.sleep(delay)
@@ -106,17 +127,25 @@ class CcxtTriggerStream:
             self.events += 1
             self._on_event(kind)
 
-    async def _confirm_reconnect(self, pending: asyncio.Future[Any]) -> None:
-        """Report the new socket once it is connected (its subscription follows at once)."""
+    async def _confirm_live(self, pending: asyncio.Future[Any]) -> None:
+        """Report the socket once the venue acknowledged one subscription per watch (after
+        CONNECT_TIMEOUT, once it is connected at all: better late than never)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + CONNECT_TIMEOUT
-        while self._lost and not pending.done() and loop.time() < deadline:
+        while (self._lost or not self._live) and not pending.done():
             clients = list((getattr(self.client, "clients", None) or {}).values())
             up = [c for c in clients if c.connected is not None and c.connected.done()]
-            if any(not c.connected.cancelled() and c.connected.exception() is None for c in up):
-                self._lost = False
-                self.reconnects += 1
-                log.info("stream reconnected; next cycle is a full REST reconcile")
-                self._on_reconnect()
+            up = [c for c in up if not c.connected.cancelled() and c.connected.exception() is None]
+            late = loop.time() > deadline
+            if any(self._acks.get(c, 0) >= len(KINDS) for c in up) or (up and late):
+                self._live = True
+                if self._lost:
+                    self._lost = False
+                    self.reconnects += 1
+                    log.info("stream reconnected; next cycle is a full REST reconcile")
+                    self._on_reconnect()
+                else:
+                    log.info("stream live")
+                    self._on_live()
                 return
-            await asyncio.sleep(0.01)  # a bounded wait on ccxt's state, during reconnects only
+            await asyncio.sleep(0.01)  # a bounded wait on ccxt's state, while (re)connecting

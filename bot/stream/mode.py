@@ -34,6 +34,7 @@ async def stream_trigger(
         on_event=trigger.fire,
         on_lost=lambda kind: trigger.lost("lost"),
         on_reconnect=trigger.reconnected,
+        on_live=lambda: trigger.fire("live"),  # the first cycle ran before the stream was live
     )
     trigger.source = stream
     task = asyncio.create_task(_run(stream))

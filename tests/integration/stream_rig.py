@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -75,11 +76,18 @@ class StreamBot:
     trigger: CycleTrigger
     stop: asyncio.Event
     task: asyncio.Task[Any]
+    # per finished cycle, what had woken the loop by the time it started (trigger.reasons)
+    finished: list[Counter[str]] = field(default_factory=list)
 
     @property
     def sim(self) -> RunningSimulator:
         assert self.paper.sim is not None
         return self.paper.sim
+
+    async def ready(self) -> None:
+        """The stream is live and the cycle that started after that is done: from here a change
+        at the venue reaches the bot through the stream (or its loss), not a pending cycle."""
+        await until(lambda: any(r["live"] for r in self.finished))
 
 
 def paper_connection(url: str, secret: str = DEFAULT_API_SECRET) -> VenueConnection:
@@ -104,6 +112,16 @@ async def stream_bot(
     conn = paper_connection(paper.sim.url)
     async with stream_trigger(conn, mode, ping_seconds) as trigger:
         assert trigger is not None
+        finished: list[Counter[str]] = []
+        run = paper.engine.run_cycle
+
+        async def counted() -> CycleOutcome:
+            woken = Counter(trigger.reasons)
+            outcome = await run()
+            finished.append(woken)
+            return outcome
+
+        paper.engine.run_cycle = counted  # type: ignore[method-assign]
         task = asyncio.create_task(
             run_loop(
                 paper.engine,
@@ -115,7 +133,7 @@ async def stream_bot(
             )
         )
         try:
-            yield StreamBot(paper, trigger, stop, task)
+            yield StreamBot(paper, trigger, stop, task, finished)
         finally:
             stop.set()
             await asyncio.wait_for(task, 30)

@@ -60,7 +60,7 @@ async def test_a_wallet_change_is_hedged_at_once_whatever_the_stream_does(
             ws = bot.sim.ws
             assert ws is not None
             await until(lambda: perp_size(paper.venue) == Decimal(-2))
-            await until(lambda: ws.subscribers("wallet") == 1)
+            await bot.ready()
             await ctl.wallet("BTC", NEW_BTC)
             await until(lambda: perp_size(paper.venue) == target, 20)
             assert bot.task.done() is False  # the hour-long poll never ran: the stream did it
@@ -105,7 +105,7 @@ async def test_a_faulted_public_ticker_socket_does_not_disturb_the_bot(
     try:
         async with stream_bot(paper, ping_seconds=0.2) as bot, SimControl(bot.sim.url) as ctl:
             await until(lambda: perp_size(paper.venue) == Decimal(-2))
-            await until(lambda: ws.subscribers("wallet") == 1)
+            await bot.ready()
             tasks = [asyncio.create_task(_ticker_watcher(watcher, s, seen[s])) for s in seen]
             # the fault hits each public socket's first topic message: its ticker snapshot
             await until(lambda: all(seen.values()), 10)
@@ -132,4 +132,56 @@ async def test_a_faulted_public_ticker_socket_does_not_disturb_the_bot(
         assert len(set(links)) == len(links)
     finally:
         await watcher.close()
+        await paper.close()
+
+
+async def test_a_change_while_the_stream_first_subscribes_starts_a_cycle(sqlite_url: str) -> None:
+    """The first cycle runs at once, while a slow venue has not yet acknowledged the stream's
+    subscriptions: a wallet change then reaches neither that cycle nor the stream. The cycle the
+    stream starts once it is live reads it, instead of the hour-long poll."""
+    paper = await make_paper(sqlite_url, venue=make_venue(), transport="http")
+    assert paper.sim is not None and paper.sim.ws is not None
+    ws = paper.sim.ws
+    ws.subscribe_lag = 2.0
+    try:
+        async with stream_bot(paper) as bot, SimControl(bot.sim.url) as ctl:
+            await until(lambda: perp_size(paper.venue) == Decimal(-2))
+            assert ws.subscribers("wallet") == 0  # the venue has not taken the subscription yet
+            await ctl.wallet("BTC", NEW_BTC)
+            await until(lambda: perp_size(paper.venue) == Decimal("-2.2"), 10)
+            assert bot.trigger.reasons["live"] == 1
+    finally:
+        await paper.close()
+
+
+async def test_a_reconnect_is_reported_once_the_new_subscriptions_are_live(
+    sqlite_url: str,
+) -> None:
+    """After a dropped socket the full REST reconcile must read the venue after the new socket's
+    subscriptions started, or a change in between is seen by neither until the poll."""
+    paper = await make_paper(sqlite_url, venue=make_venue(), transport="http")
+    assert paper.sim is not None and paper.sim.ws is not None
+    ws = paper.sim.ws
+    try:
+        async with stream_bot(paper) as bot, SimControl(bot.sim.url) as ctl:
+            await until(lambda: perp_size(paper.venue) == Decimal(-2))
+            await until(lambda: ws.subscribers("wallet") == 1)
+            subscribed_at_report: list[int] = []
+            fire = bot.trigger.fire
+
+            def report(reason: str) -> None:
+                if reason == "reconnect":
+                    subscribed_at_report.append(ws.subscribers("wallet"))
+                fire(reason)
+
+            bot.trigger.fire = report  # type: ignore[method-assign]
+            ws.faults.load("private:drop:1")
+            ws.subscribe_lag = 2.0
+            await ctl.wallet("BTC", NEW_BTC)  # its update drops the socket; the loss re-reads
+            await until(lambda: perp_size(paper.venue) == Decimal("-2.2"))
+            await until(lambda: any(r["reconnect"] for r in bot.finished), 10)  # its cycle ran
+            assert subscribed_at_report == [1]
+            await ctl.wallet("BTC", "2.4")
+            await until(lambda: perp_size(paper.venue) == Decimal("-2.4"), 10)
+    finally:
         await paper.close()

@@ -77,6 +77,8 @@ class WsHub:
         self.tracker = ChangeTracker(venue)
         self.connections: set[Connection] = set()
         self.opened = 0  # sockets ever accepted, for tests of reconnection
+        # a slow venue: subscribe requests are acknowledged (and start) this many seconds late
+        self.subscribe_lag = 0.0
         self.sent: Counter[str] = Counter()  # topic messages written, by socket kind
         self._creds = credentials
         self._clock_ms = clock_ms
@@ -133,7 +135,7 @@ class WsHub:
                 if msg.type == WSMsgType.PING:
                     await ws.pong(msg.data)
                 elif msg.type == WSMsgType.TEXT:
-                    self._on_text(conn, msg.data)
+                    self._on_text_later(conn, msg.data)
         finally:
             self.connections.discard(conn)
             writer.cancel()
@@ -185,6 +187,12 @@ class WsHub:
     def _queue(conn: Connection, message: Message, is_topic: bool) -> None:
         conn.unsent += 1
         conn.queue.put_nowait((message, is_topic))
+
+    def _on_text_later(self, conn: Connection, text: str) -> None:
+        if self.subscribe_lag and '"subscribe"' in text:  # pings meanwhile are answered
+            asyncio.get_running_loop().call_later(self.subscribe_lag, self._on_text, conn, text)
+        else:
+            self._on_text(conn, text)
 
     def _on_text(self, conn: Connection, text: str) -> None:
         try:
