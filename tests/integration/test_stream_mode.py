@@ -51,7 +51,7 @@ async def test_a_wallet_change_is_hedged_at_once_whatever_the_stream_does(
     sqlite_url: str, ws_faults: str | None
 ) -> None:
     target, orders = await poll_reference(sqlite_url)
-    assert target == Decimal("-2.2") and orders == 4  # two hedge orders, a stop, its successor
+    assert target == Decimal("-2.2") and orders == 3  # two hedge orders, a stop amended in place
     paper = await make_paper(sqlite_url, venue=make_venue(), transport="http")
     assert paper.sim is not None and paper.sim.ws is not None
     paper.sim.ws.faults.load(ws_faults)
