@@ -1,9 +1,10 @@
 """`hedgebot history fetch`: hourly spot, perp and mark bars and the funding history, through ccxt,
 into the layout backtests and the simulator replay (``bot/sim/replay.py``).
 
-Paginated (a page starts after the last row received), resumable (an existing file is continued
-after its last row, never rewritten), and only complete bars are written (a bar whose hour has
-not ended yet would change). Public market data: no keys are needed.
+Paginated (a page starts after the last row received and asks for a window of at most one
+page, so a gap, e.g. before a coin's listing, is skipped instead of ending the fetch), resumable
+(an existing file is continued after its last row, never rewritten), and only complete bars are
+written (a bar whose hour has not ended yet would change). Public market data: no keys are needed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 from bot.sim.replay import base_of
 
 HOUR_MS = 3_600_000
-PAGE = 1000  # Bybit's kline limit; funding pages are capped at 200 by the venue
+PAGE = 1000  # Bybit's kline limit
+FUNDING_PAGE = 200  # Bybit's funding history limit
 Progress = Callable[[str, int], None]
 HEADERS = {
     "perp_1h": ["timestamp", "open", "high", "low", "close", "volume"],
@@ -73,11 +75,25 @@ def jobs(symbols: Sequence[str], out: Path, quote: str = "USDT") -> list[Job]:
     return out_jobs
 
 
-async def _page(client: Any, job: Job, since: int) -> list[tuple[int, list[str]]]:
+def window_ms(client: Any, job: Job) -> int:
+    """How far one page reaches after its start: a page asks for exactly that window, so an empty
+    one (before a listing, or a venue outage) says nothing about what follows it."""
+    if job.kind != "funding":
+        return PAGE * HOUR_MS
+    market = (getattr(client, "markets", None) or {}).get(job.symbol) or {}
+    minutes = int((market.get("info") or {}).get("fundingInterval") or 480)  # Bybit: minutes
+    return FUNDING_PAGE * minutes * 60_000
+
+
+async def _page(client: Any, job: Job, since: int, until: int) -> list[tuple[int, list[str]]]:
     if job.kind == "funding":
-        rows = await client.fetch_funding_rate_history(job.symbol, since, 200)
+        rows = await client.fetch_funding_rate_history(
+            job.symbol, since, FUNDING_PAGE, {"until": until}
+        )
         return [(int(r["timestamp"]), [_num(r["fundingRate"])]) for r in rows]
-    params = {"price": "mark"} if job.kind == "mark_1h" else {}
+    params: dict[str, Any] = {"until": until}
+    if job.kind == "mark_1h":
+        params["price"] = "mark"
     bars = await client.fetch_ohlcv(job.symbol, "1h", since, PAGE, params)
     if job.kind == "mark_1h":
         return [(int(b[0]), [_num(b[4])]) for b in bars]
@@ -99,19 +115,20 @@ async def fetch_job(
         writer = csv.writer(fh, lineterminator="\n")
         if new:
             writer.writerow(HEADERS[job.kind])
+        window = window_ms(client, job)
+        # a bar counts once its hour is over; a settlement once it happened
+        limit = end - HOUR_MS if job.kind != "funding" else end
         while start < end:
-            rows = await _page(client, job, start)
-            # a bar counts once its hour is over; a settlement once it happened
-            limit = end - HOUR_MS if job.kind != "funding" else end
-            fresh = sorted((t, r) for t, r in rows if start <= t <= limit)
+            stop = min(start + window - 1, end)
+            rows = await _page(client, job, start, stop)
+            fresh = sorted((t, r) for t, r in rows if start <= t <= min(stop, limit))
             for t, r in fresh:
                 writer.writerow([_iso(t), *r])
             written += len(fresh)
             if progress is not None:
                 progress(job.path.name, len(fresh))
-            if not fresh:
-                break
-            start = fresh[-1][0] + 1
+            # an empty window is a gap, not the end: go on after it
+            start = fresh[-1][0] + 1 if fresh else stop + 1
         fh.flush()
     return written
 
