@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from bot.review.report_calc import Attribution, HedgeSeries
 
 CHARTS = ("value", "ratio", "costs", "drawdown")
 HEDGED, UNHEDGED = "#1f77b4", "#d62728"
+HOUR = timedelta(hours=1)
 
 
 def _values(series: HedgeSeries, cum: Sequence[Decimal]) -> list[float]:
@@ -39,7 +40,14 @@ def drawdowns(values: Sequence[float]) -> list[float]:
     return out
 
 
-def _time_axis(ax: Axes) -> None:
+def _dot(times: Sequence[datetime]) -> str | None:
+    return "o" if len(times) == 1 else None  # a line through one point draws nothing
+
+
+def _time_axis(ax: Axes, times: Sequence[datetime]) -> None:
+    if len(set(times)) < 2:  # one mark: show its hour (matplotlib would pick years, and warn)
+        t = times[0] if times else datetime(1970, 1, 1)
+        ax.set_xlim(mdates.date2num(t - HOUR), mdates.date2num(t + HOUR))
     locator = mdates.AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -59,11 +67,14 @@ def value_chart(att: Attribution) -> Figure:
     panels = _panels(att)
     fig, axes = _figure(len(panels))
     for ax, (name, s) in zip(axes, panels, strict=True):
-        ax.plot(_x(s.times), _values(s, s.cum_spot), color=UNHEDGED, label="unhedged (spot only)")
-        ax.plot(_x(s.times), _values(s, s.cum_net), color=HEDGED, label="hedged (net of costs)")
+        dot = _dot(s.times)
+        ax.plot(_x(s.times), _values(s, s.cum_spot), color=UNHEDGED, label="unhedged (spot only)",
+                marker=dot)  # fmt: skip
+        ax.plot(_x(s.times), _values(s, s.cum_net), color=HEDGED, label="hedged (net of costs)",
+                marker=dot)  # fmt: skip
         ax.set_title(f"{name}: value", loc="left", fontsize=10)
         ax.set_ylabel("quote")
-        _time_axis(ax)
+        _time_axis(ax, s.times)
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
@@ -80,7 +91,7 @@ def ratio_chart(att: Attribution) -> Figure:
             label="target",
         )  # fmt: skip
         ax.set_title(f"{name}: hedge ratio (perp value / spot value)", loc="left", fontsize=10)
-        _time_axis(ax)
+        _time_axis(ax, s.times)
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
@@ -99,7 +110,7 @@ def costs_chart(att: Attribution) -> Figure:
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_title("total: cumulative funding and fees", loc="left", fontsize=10)
     ax.set_ylabel("quote")
-    _time_axis(ax)
+    _time_axis(ax, s.times)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
@@ -117,7 +128,7 @@ def drawdown_chart(att: Attribution) -> Figure:
             ax.fill_between(_x(s.times), dd, 0, color=color, alpha=0.3, label=label)
         ax.set_title(f"{name}: drawdown", loc="left", fontsize=10)
         ax.set_ylabel("% from peak")
-        _time_axis(ax)
+        _time_axis(ax, s.times)
         ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     return fig
@@ -131,7 +142,7 @@ def compare_chart(runs: Sequence[tuple[str, Sequence[datetime], Sequence[float]]
         ax.plot(_x(times), values, label=name)
     ax.set_title("value of the hedged holdings, net of costs", loc="left", fontsize=10)
     ax.set_ylabel("quote")
-    _time_axis(ax)
+    _time_axis(ax, [t for _, times, _ in runs for t in times])
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig

@@ -59,3 +59,28 @@ async def test_report_of_one_hedge_on_a_shared_perp_counts_only_its_share() -> N
     assert abs(eth - 2 * btc) < D("1E-20") and abs(btc + eth - full["total"]["perp_pnl"]) < D(
         "1E-20"
     )
+
+
+def test_charts_of_one_snapshot_show_its_hour_without_warnings() -> None:
+    """bot/review/charts.py: a period of one mark (a fresh `run --max-cycles 5`) drew empty axes
+    spanning 2025 to 2029 and printed four matplotlib "AutoDateLocator was unable to pick an
+    appropriate interval" warnings on the console of `report --out`."""
+    import warnings
+
+    import matplotlib.dates as mdates
+
+    from bot.review import charts
+    from bot.review.report_calc import attribute
+
+    one = [MarkRecord(T0, 1, ACCOUNT, "", D(0)), _mark(0, "btc", "BTC", "1", "100", "0", "0", "100", "-1")]  # fmt: skip
+    att = attribute(one, [], [])
+    assert att is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for build in charts.BUILDERS.values():
+            fig = build(att)
+            for ax in fig.axes:
+                lo, hi = (mdates.num2date(x) for x in ax.get_xlim())
+                assert lo <= T0 <= hi and hi - lo <= timedelta(days=1)
+            fig.canvas.draw()
+            charts.plt.close(fig)
