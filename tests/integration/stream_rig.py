@@ -219,7 +219,8 @@ class PaperStream:
         outcome = await engine.run_cycle()
         self.outcomes.append(outcome)
         await self.settled()
-        changed = sum(outcome.summary.get(k) or 0 for k in ("orders", "stops_placed"))
+        done = ("orders", "stops_placed", "stops_amended", "stops_cancelled")
+        changed = sum(outcome.summary.get(k) or 0 for k in done)
         # nothing lost: what the cycle did at the venue came back on the stream as a trigger
         assert not changed or self.trigger.event.is_set(), (outcome, self.trigger)
         return outcome
