@@ -25,6 +25,8 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain import IntentPurpose
 from bot.store import Store
 from tests.integration.http_rig import Daemon, ExternalSim, process_env, wait_for
@@ -124,7 +126,13 @@ async def _database(tmp_path: Path) -> tuple[list, list, list]:
         await store.close()
 
 
-def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_straight(tmp_path):
+# stream mode (issue 11): the same kills with the stream also starting cycles; fewer lives, as the
+# poll run already covers the kill points, to keep the suite's time (life 7 passes a settlement)
+@pytest.mark.parametrize(("mode", "lives_killed"), [("poll", KILLS), ("stream", 8)])
+def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_straight(
+    tmp_path, mode, lives_killed
+):
+    config = CONFIG + ('[bot]\nmode = "stream"\n' if mode == "stream" else "")
     rng = random.Random(SEED)
     venue = ExternalSim(tmp_path, "--speed", "1")
     try:
@@ -132,10 +140,10 @@ def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_str
         venue.call("price", "ETH", "3000")
         kills: list[tuple[str, int, float]] = []
         lives: list[Daemon] = []
-        for life in range(KILLS):
+        for life in range(lives_killed):
             if life:
                 _between_lives(venue, rng, life)
-            daemon = Daemon(tmp_path, venue.url, f"run-{life}", CONFIG)
+            daemon = Daemon(tmp_path, venue.url, f"run-{life}", config)
             lives.append(daemon)
             phase, nth, delay = _kill_point(rng, life)
             reached = functools.partial(_reached, daemon, phase, nth)
@@ -146,7 +154,7 @@ def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_str
         # a last life runs until the venue is straight (an order a kill left unresolved blocks its
         # symbol for up to 30 s), records what it saw for two more cycles, and stops on SIGTERM
         venue.call("wallet", "BTC", "2.2")
-        final = Daemon(tmp_path, venue.url, "final", CONFIG)
+        final = Daemon(tmp_path, venue.url, "final", config)
         lives.append(final)
         wait_for(lambda: not _problems(venue.call("state")), "a hedged venue", 90, every=0.25)
         seen = final.count("cycle done")
@@ -199,4 +207,6 @@ def test_sigkill_at_random_points_then_restart_keeps_the_venue_and_the_books_str
     # net position back within the band of the holding, and one stop resting per short
     assert _problems(state) == [], state
     hedges = [i for i in intents if i.purpose == IntentPurpose.HEDGE]
-    assert len(kills) == KILLS and hedges, kills
+    assert len(kills) == lives_killed and hedges, kills
+    # in stream mode the stream was up beside the cycles
+    assert mode == "poll" or "stream live" in logs["final.log"], logs["final.log"][-3000:]
