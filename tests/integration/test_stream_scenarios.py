@@ -123,7 +123,7 @@ async def test_stream_mode_reaches_the_polled_state(tmp_path, name: str) -> None
             ws = bot.sim.ws
             assert ws is not None
             await until(lambda: len(paper.venue.book.open_orders()) == 2)  # hedged, protected
-            await until(lambda: ws.subscribers("wallet") == 1)
+            await bot.ready()  # live, and the cycle that followed is done
             for step in steps:
                 cycles = sum(bot.trigger.reasons.values())
                 await apply_live(resolve(step, paper.venue), ctl, bot.sim)
