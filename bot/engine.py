@@ -97,11 +97,14 @@ class Engine:
 
     def apply_config(self, config: FileConfig) -> None:
         self.config = config
-        specs = flatten.apply(config.specs(), self.flattened)
-        self.strategies: dict[str, Strategy] = build_strategies(specs)
+        self._specs = config.specs()
+        self.strategies: dict[str, Strategy] = build_strategies(
+            flatten.apply(self._specs, self.flattened)
+        )
         # what the hedges touch changes only with the strategies: not recomputed per call
         self._perps = perp_symbols(self.strategies.values())
         self._spots = spot_assets(self.strategies.values())
+        self._spot_of = {name: spot_assets([s]) for name, s in self.strategies.items()}
         self.planner = PlannerConfig(config.planner.rebalance_band, config.planner.cooldown_seconds)
         r = config.risk
         # the [risk] section names every limit the guards take
@@ -295,9 +298,8 @@ class Engine:
             for s, t in sorted(waiting.items())
         ]
         hedged = hedged_spot_value(snapshot, self.spot_assets(), self.quote)
-        spot_of = {name: spot_assets([s]) for name, s in self.strategies.items()}
         capped_targets, capped, cap_note = cap_overhedge(
-            decision.targets, snapshot, self.limits.max_overhedge, spot_of, self.quote
+            decision.targets, snapshot, self.limits.max_overhedge, self._spot_of, self.quote
         )
         targets = {s: t for s, t in aggregate(capped_targets).items() if s not in waiting}
         if capped and capped != self._capped:  # once when it starts, not every cycle
@@ -393,7 +395,7 @@ class Engine:
             snapshot, decision, len(verdict.rejections), act, stop_act, cancelled, rec
         )
         summary["account"] = account_view(
-            snapshot, self.config.specs(), self.quote, self.limits.collateral_ratio
+            snapshot, self._specs, self.quote, self.limits.collateral_ratio
         )
         self._cost(summary)
         if act.fatal or stop_act.fatal:

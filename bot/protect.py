@@ -141,9 +141,13 @@ def plan_stops(
     rest until a second observation confirms it (reduce-only on a flat position, harmless)."""
     place: list[OrderIntent] = []
     cancel: list[tuple[str, str]] = []
+    stops: dict[str, list[OpenOrder]] = {}
+    for o in snapshot.open_orders:
+        if is_our_stop(o):
+            stops.setdefault(o.symbol, []).append(o)
     for symbol in sorted(symbols):
         market = snapshot.markets.get(symbol)
-        ours = [o for o in snapshot.open_orders if o.symbol == symbol and is_our_stop(o)]
+        ours = stops.get(symbol, [])
         pos = snapshot.positions.get(symbol)
         if pos is None or pos.size >= 0 or market is None:
             if symbol not in hold or (pos is not None and pos.size > 0):
@@ -153,7 +157,8 @@ def plan_stops(
         mark = pos.mark_price if pos.mark_price > 0 else (snapshot.price(symbol) or ZERO)
         if mark <= 0:
             continue  # no trustworthy price: keep whatever rests rather than place a bad trigger
-        pos = replace(pos, mark_price=mark)
+        if mark != pos.mark_price:
+            pos = replace(pos, mark_price=mark)
         tick = market.price_tick
         keep = next((o for o in ours if _acceptable(o, size, pos, policy, tick)), None)
         cancel.extend((symbol, o.client_order_id or "") for o in ours if o is not keep)

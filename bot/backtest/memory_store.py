@@ -12,7 +12,7 @@ import heapq
 import itertools
 import json
 from bisect import bisect_right, insort
-from collections.abc import Callable, Collection, Reversible, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Reversible, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -51,6 +51,36 @@ Clock = Callable[[], datetime]
 def _json(data: Any) -> Any:
     """What a JSON column gives back (Decimals as strings, tuples as lists)."""
     return frozen_map(json.loads(dumps(dict(data))))
+
+
+class _Deferred(Mapping[str, Any]):
+    """A JSON column's value (what ``_json`` makes) made when first read: a backtest writes a
+    summary, targets and events every simulated hour and reads almost none back (turning them
+    into JSON was a tenth of its time). The engine hands over fresh values every cycle and does
+    not change them afterwards; the top level is copied here all the same."""
+
+    __slots__ = ("_raw", "_value")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw: Mapping[str, Any] | None = dict(raw)
+        self._value: Mapping[str, Any] | None = None
+
+    def _get(self) -> Mapping[str, Any]:
+        if self._value is None:
+            self._value, self._raw = _json(self._raw), None
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
 
 
 def _utc() -> datetime:
@@ -119,7 +149,7 @@ class MemoryStore:
         for t in record.targets:
             self._targets[(t.hedge, t.symbol)] = StoredTarget(
                 record.number, t.hedge, t.symbol, t.current_size, t.target_size, t.ratio,
-                t.reason, _json(t.details), now,
+                t.reason, _Deferred(t.details), now,
             )  # fmt: skip
         self._add_intents(record.intents, now)
         for r in record.rejections:
@@ -133,7 +163,7 @@ class MemoryStore:
         if cycle is None:
             raise NotFound(f"no cycle {number}")
         self._cycles[number] = replace(
-            cycle, finished_at=self._clock(), outcome=outcome, summary=_json(summary)
+            cycle, finished_at=self._clock(), outcome=outcome, summary=_Deferred(summary)
         )
 
     async def cycles(self, *, limit: int | None = None) -> list[StoredCycle]:
@@ -375,7 +405,7 @@ class MemoryStore:
     def _event(self, kind: str, message: str, level: str, cycle: int | None,
                data: dict[str, Any], ts: datetime) -> None:  # fmt: skip
         self._events.append(
-            StoredEvent(len(self._events) + 1, ts, cycle, level, kind, message, _json(data))
+            StoredEvent(len(self._events) + 1, ts, cycle, level, kind, message, _Deferred(data))
         )
 
     async def add_event(

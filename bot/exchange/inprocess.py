@@ -164,7 +164,8 @@ class InProcessExchange(InProcessBatch):
         else:
             spec = self._spec(symbol, "fetch_open_orders")
             query = OrderQuery(spec.category, symbol=spec.symbol)
-        return [self._open_order(o) for o in self.venue.orders_realtime(query)][::-1]
+        rows = self.venue.orders_realtime(query, copies=False)  # read here, not kept
+        return [self._open_order(o) for o in rows][::-1]
 
     def _open_order(self, o: SimOrder) -> OpenOrder:
         kind = (

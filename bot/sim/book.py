@@ -133,14 +133,19 @@ class OrderBook:
         return [copy.copy(o) for o in found]
 
     def realtime(
-        self, query: OrderQuery, base_of: Callable[[SimOrder], str], open_only: int = 0
+        self,
+        query: OrderQuery,
+        base_of: Callable[[SimOrder], str],
+        open_only: int = 0,
+        *,
+        copies: bool = True,
     ) -> list[SimOrder]:
         """Bybit's order/realtime: open orders (openOnly=0) or recent closed ones (openOnly=1);
         a lookup by orderId/orderLinkId sees both."""
         by_id = query.order_id is not None or query.link_id is not None
         if not by_id and not open_only:  # the open ones only: not a walk of the whole history
             found = [o for o in reversed(self.open_orders()) if query.matches(o, base_of)]
-            return [copy.copy(o) for o in found]
+            return [copy.copy(o) for o in found] if copies else found
         rows = self.select(query, base_of)
         closed = [o for o in rows if o.status in FINAL_STATUSES][:RECENT_CLOSED]
         if by_id:

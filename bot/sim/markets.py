@@ -162,10 +162,18 @@ class VenueConfig:
         return cls(markets=markets, **kw)
 
     def market(self, category: str, symbol: str) -> MarketSpec:
+        found = self._by_symbol.get((category, symbol))
+        if found is None:
+            raise params_error(f"symbol {symbol!r} invalid for category {category!r}")
+        return found
+
+    @functools.cached_property
+    def _by_symbol(self) -> Mapping[tuple[str, str], MarketSpec]:
+        """The markets by (category, symbol), the first of each: every query looks one up."""
+        index: dict[tuple[str, str], MarketSpec] = {}
         for m in self.markets:
-            if m.category == category and m.symbol == symbol:
-                return m
-        raise params_error(f"symbol {symbol!r} invalid for category {category!r}")
+            index.setdefault((m.category, m.symbol), m)
+        return index
 
     def perp_of(self, base: str) -> MarketSpec | None:
         return next((m for m in self.markets if m.category == "linear" and m.base == base), None)

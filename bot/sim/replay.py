@@ -98,6 +98,7 @@ class ReplayFeed:
             raise FileNotFoundError(f"no *_perp_{timeframe}.csv history files in {self._dir}")
         self._symbols = {base_of(s): s for s in symbols}
         self._series: dict[str, _Series] = {}
+        self._rates: dict[tuple[str, datetime], Decimal] = {}
 
     @property
     def bases(self) -> tuple[str, ...]:
@@ -182,9 +183,13 @@ class ReplayFeed:
         return Bar(ts, o, h, low, c, v)
 
     def funding_rate(self, base: str, settlement: datetime) -> Decimal:
-        table = self._load(base).funding
-        i = table.at_or_before(int((settlement - EPOCH).total_seconds()))
-        return Decimal(table.rows[i][0]) if i is not None else ZERO
+        key = (base, settlement)  # asked for every cycle by the tickers' forecasts: kept
+        rate = self._rates.get(key)
+        if rate is None:
+            table = self._load(base).funding
+            i = table.at_or_before(int((settlement - EPOCH).total_seconds()))
+            rate = self._rates[key] = Decimal(table.rows[i][0]) if i is not None else ZERO
+        return rate
 
     def change_times(self, after: datetime, until: datetime) -> list[datetime]:
         step = int(self._res.total_seconds())

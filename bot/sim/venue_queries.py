@@ -31,9 +31,9 @@ class VenueQueries:
         ]
 
     def tickers(self, category: str, symbol: str | None = None) -> list[TickerRow]:
-        if symbol is not None:
-            self.config.market(category, symbol)  # unknown symbol: params error
-        return [self.market.ticker(m, self.now) for m in self.instruments(category, symbol)]
+        if symbol is not None:  # unknown symbol: params error
+            return [self.market.ticker(self.config.market(category, symbol), self.now)]
+        return [self.market.ticker(m, self.now) for m in self.instruments(category)]
 
     def wallet(self) -> WalletReport:
         return self.account.report(self.book.open_orders())
@@ -50,8 +50,11 @@ class VenueQueries:
     def _base_of(self, order: SimOrder) -> str:
         return self.config.market(order.category, order.symbol).base
 
-    def orders_realtime(self, query: OrderQuery, open_only: int = 0) -> list[SimOrder]:
-        return self.book.realtime(query, self._base_of, open_only)
+    def orders_realtime(
+        self, query: OrderQuery, open_only: int = 0, *, copies: bool = True
+    ) -> list[SimOrder]:
+        """``copies=False``: the live orders, for a caller that only reads them at once."""
+        return self.book.realtime(query, self._base_of, open_only, copies=copies)
 
     def order_history(self, query: OrderQuery) -> list[SimOrder]:
         return self.book.history(query, self._base_of)
