@@ -53,6 +53,7 @@ def report(
 ) -> None:
     """PnL attribution, hedge effectiveness, drawdowns and costs, from the database alone."""
     from bot.cli import _with_store as with_store
+    from bot.errors import ConfigError
     from bot.review import report as rep
     from bot.review.listing import bot_now, parse_when
     from bot.review.render import render
@@ -64,7 +65,13 @@ def report(
         # the callback checked the text; an age (2h, 7d) counts back from the bot's clock
         now = await bot_now(store) if since or until else None
         start, end = (parse_when(v, now) if v else None for v in (since, until))
-        return await rep.load(store, since=start, until=end, hedge=hedge)
+        att = await rep.load(store, since=start, until=end, hedge=hedge)
+        if att is None and hedge is not None:  # a typo must not read as an empty database
+            every = await rep.load(store, since=start, until=end)
+            if every is not None:
+                names = ", ".join(sorted(every.hedges)) or "none"
+                raise ConfigError([f"--hedge: no hedge {hedge!r} in this period (hedges: {names})"])
+        return att
 
     att = with_store(load)
     if att is None:

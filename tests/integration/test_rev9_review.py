@@ -61,3 +61,11 @@ def test_report_out_that_cannot_be_written_is_bad_input(scripted_db: str, tmp_pa
     code, out = _report(scripted_db, "--out", str(blocker / "sub"))
     assert code == 2, out
     assert out.count("\n") <= 2 and "--out" in out and "unexpected" not in out
+
+
+def test_report_of_an_unknown_hedge_names_the_known_ones(scripted_db: str) -> None:
+    """`report --hedge etj` (a typo) said "no mark-to-market snapshots in the database for this
+    period: run the bot (or a backtest) first" about a database full of them."""
+    code, out = _report(scripted_db, "--hedge", "etj")
+    assert code == 2, out
+    assert "etj" in out and "btc, eth" in out and "run the bot" not in out
