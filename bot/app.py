@@ -19,8 +19,8 @@ from bot.exchange.port import ExchangePort
 from bot.logging import REDACTOR, get_logger
 from bot.planner import start_tag
 from bot.settings import FileConfig, RuntimeSettings
-from bot.store.migrate import schema_status, upgrade
 from bot.store.repo import Store
+from bot.store.revision import schema_status
 
 log = get_logger("bot.app")
 
@@ -53,6 +53,8 @@ async def ensure_schema(url: str, auto_migrate: bool) -> None:
     if current == head:
         return
     if current is None or auto_migrate:
+        from bot.store.migrate import upgrade  # Alembic loads only to migrate
+
         log.info("migrating database", current=current, head=head)
         await upgrade(url)
         return

@@ -172,7 +172,7 @@ async def _daemon(
     from bot.cli_paper import paper_state_file
     from bot.runner import Shutdown
     from bot.store.lock import instance_lock
-    from bot.store.migrate import probe
+    from bot.store.revision import probe
 
     serving: Any = contextlib.nullcontext()  # FastAPI and uvicorn load only with --serve
     if web is not None:
@@ -320,8 +320,8 @@ def db_upgrade() -> None:
 def _with_store(fn: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``fn`` on the configured database, which must already exist: review and operator
     commands never create one (a mistyped path would otherwise look like an empty account)."""
-    from bot.store.migrate import head_revision, probe
     from bot.store.repo import Store
+    from bot.store.revision import head_revision, probe
 
     runtime = _runtime(None)
 

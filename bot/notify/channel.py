@@ -47,11 +47,11 @@ class Notifier:
     by the timeout) and stops. Without URLs every call is a no-op."""
 
     def __init__(self, urls: Iterable[str], *, timeout: float = 10.0) -> None:
-        import apprise
-
         self.timeout = timeout
         self.channels: list[tuple[str, Any]] = []
         for i, url in enumerate(urls):
+            import apprise  # with a URL only: no alerts, no apprise import (issue 10.5)
+
             _register_secrets(url)
             app = apprise.Apprise()
             if not app.add(url):

@@ -10,26 +10,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 import migrations
-from bot.logging import get_logger
-from bot.store.db import (
-    DatabaseUnavailable,
-    describe,
-    make_engine,
-    normalize_url,
-    parse_url,
-    sqlite_file,
-    transactional_ddl,
-    unavailable,
-)
+from bot.store.db import make_engine, normalize_url, transactional_ddl
+from bot.store.revision import current_revision, head_revision, probe, schema_status
 
 Action = Callable[[Connection, Config], None]
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+__all__ = ["current_revision", "downgrade", "head_revision", "probe", "schema_status", "upgrade"]
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -42,13 +32,6 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no migration scripts under {MIGRATIONS_DIR}")
-    return head
-
-
 async def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision``; a fresh SQLite file (and its directory)
     is created."""
@@ -57,25 +40,6 @@ async def upgrade(url: str, revision: str = "head") -> None:
 
 async def downgrade(url: str, revision: str) -> None:
     await _run(url, lambda conn, cfg: command.downgrade(cfg, revision))
-
-
-async def current_revision(url: str) -> str | None:
-    """The revision the database is at; None for an empty (never migrated) database."""
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(_current)
-    finally:
-        await engine.dispose()
-
-
-async def schema_status(url: str) -> tuple[str | None, str]:
-    """(current, head): equal when the database is up to date."""
-    return await current_revision(url), head_revision()
-
-
-def _current(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
 
 
 async def _run(url: str, action: Action) -> None:
@@ -92,27 +56,3 @@ async def _run(url: str, action: Action) -> None:
 def _with_connection(conn: Connection, cfg: Config, action: Action) -> None:
     cfg.attributes["connection"] = conn  # env.py reuses it instead of opening its own engine
     action(conn, cfg)
-
-
-async def probe(url: str, *, must_exist: bool) -> str | None:
-    """The database's revision, read without creating anything when ``must_exist``. Anything that
-    keeps it from being opened becomes one DatabaseUnavailable line naming it and the remedy."""
-    parsed = parse_url(url)
-    where = describe(parsed)
-    path = sqlite_file(parsed)
-    if must_exist and path is not None and not path.is_file():
-        raise DatabaseUnavailable(
-            f"no database at {where}: start the bot there first (`hedgebot run`), or point "
-            "HEDGEBOT_DATABASE_URL at its database (e.g. sqlite+aiosqlite:////abs/path/hedgebot.db)"
-        )
-    try:
-        current = await current_revision(url)
-    except Exception as exc:  # any failure here means "cannot open": say which file and why
-        get_logger("bot.store").debug("database probe failed", exc_info=True)
-        raise unavailable(parsed, exc) from None
-    if must_exist and current is None:
-        raise DatabaseUnavailable(
-            f"{where} holds no hedgebot schema: run `hedgebot run` (or `hedgebot db upgrade`) "
-            "first, or point HEDGEBOT_DATABASE_URL at the bot's database"
-        )
-    return current

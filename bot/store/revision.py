@@ -1,0 +1,92 @@
+"""Which schema revision a database is at and which this version needs, without Alembic.
+
+``status``, ``run`` and every command that opens the database check the revision first; Alembic
+(and its Mako templates) cost a few hundred ms to import, so it loads only to migrate
+(``bot.store.migrate``). The head is read from the shipped scripts' ``revision`` and
+``down_revision`` lines (tests/unit/test_store_revision.py checks it against Alembic's answer)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+import migrations
+from bot.logging import get_logger
+from bot.store.db import (
+    DatabaseUnavailable,
+    describe,
+    make_engine,
+    parse_url,
+    sqlite_file,
+    unavailable,
+)
+
+MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+VERSION_TABLE = "alembic_version"  # Alembic's own bookkeeping table
+_ASSIGNED = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration: the one no other script names as its down_revision."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_ASSIGNED.findall(script.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.update(_QUOTED.findall(found["revision"]))
+            parents.update(_QUOTED.findall(found.get("down_revision", "")))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one head among the migrations in {MIGRATIONS_DIR}: {heads}")
+    return heads.pop()
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database is at; None for an empty (never migrated) database."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_current)
+    finally:
+        await engine.dispose()
+
+
+def _current(conn: Connection) -> str | None:
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+async def schema_status(url: str) -> tuple[str | None, str]:
+    """(current, head): equal when the database is up to date."""
+    return await current_revision(url), head_revision()
+
+
+async def probe(url: str, *, must_exist: bool) -> str | None:
+    """The database's revision, read without creating anything when ``must_exist``. Anything that
+    keeps it from being opened becomes one DatabaseUnavailable line naming it and the remedy."""
+    parsed = parse_url(url)
+    where = describe(parsed)
+    path = sqlite_file(parsed)
+    if must_exist and path is not None and not path.is_file():
+        raise DatabaseUnavailable(
+            f"no database at {where}: start the bot there first (`hedgebot run`), or point "
+            "HEDGEBOT_DATABASE_URL at its database (e.g. sqlite+aiosqlite:////abs/path/hedgebot.db)"
+        )
+    try:
+        current = await current_revision(url)
+    except Exception as exc:  # any failure here means "cannot open": say which file and why
+        get_logger("bot.store").debug("database probe failed", exc_info=True)
+        raise unavailable(parsed, exc) from None
+    if must_exist and current is None:
+        raise DatabaseUnavailable(
+            f"{where} holds no hedgebot schema: run `hedgebot run` (or `hedgebot db upgrade`) "
+            "first, or point HEDGEBOT_DATABASE_URL at the bot's database"
+        )
+    return current
