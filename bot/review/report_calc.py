@@ -143,7 +143,8 @@ def attribute(
     funding: Sequence[FundingPayment],
     quote: str = "USDT",
 ) -> Attribution | None:
-    """None when there are no marks at all."""
+    """None when there are no marks at all. ``quote`` is not needed (spot fills are matched by
+    their coin, whatever the quote) and kept for callers."""
     by_time: dict[Key, list[MarkRecord]] = defaultdict(list)
     for m in marks:
         by_time[_mark_key(m)].append(m)
@@ -165,7 +166,7 @@ def attribute(
     for i, key in enumerate(keys):
         rows = by_time[key]
         prev = by_time[keys[i - 1]] if i else []
-        parts, total_parts = _interval(prev, rows, *events.get(i, ([], [])), quote)
+        parts, total_parts = _interval(prev, rows, *events.get(i, ([], [])))
         _append(hedges, total, key[0], rows, parts, total_parts)
         account = next((r.equity for r in rows if r.hedge == ACCOUNT), None)
         if account is not None:
@@ -178,7 +179,6 @@ def _interval(
     rows: Sequence[MarkRecord],
     fills: Sequence[StoredFill],
     funding: Sequence[FundingPayment],
-    quote: str,
 ) -> tuple[dict[str, Parts], Parts]:
     """The parts of each hedge, and of the account, over the interval that ends at ``rows``."""
     per_hedge: dict[str, Parts] = defaultdict(Parts)
@@ -188,8 +188,11 @@ def _interval(
     now = {(r.hedge, r.symbol): r for r in rows if r.hedge != ACCOUNT}
     before = [r for r in prev if r.hedge != ACCOUNT]
     fills_of: dict[str, list[StoredFill]] = defaultdict(list)
+    spot_fills: dict[str, list[StoredFill]] = defaultdict(list)  # by coin: any quote coin
     for f in fills:
         fills_of[f.symbol].append(f)
+        if ":" not in f.symbol:
+            spot_fills[f.symbol.split("/")[0]].append(f)
     funding_of: dict[str, list[FundingPayment]] = defaultdict(list)
     for p in funding:
         funding_of[p.symbol].append(p)
@@ -221,7 +224,7 @@ def _interval(
         if after is None or r0.spot_price is None or after.spot_price is None:
             continue
         p0, p1 = r0.spot_price, after.spot_price
-        parts = _fill_parts(fills_of[f"{asset}/{quote}"], p0, p1, asset)
+        parts = _fill_parts(spot_fills[asset], p0, p1, asset)
         parts.spot += (r0.spot_qty or ZERO) * (p1 - p0)
         total.add(parts)
         for r in group:

@@ -84,3 +84,25 @@ def test_charts_of_one_snapshot_show_its_hour_without_warnings() -> None:
                 assert lo <= T0 <= hi and hi - lo <= timedelta(days=1)
             fig.canvas.draw()
             charts.plt.close(fig)
+
+
+def test_spot_fills_count_whatever_the_quote_coin() -> None:
+    """bot/review/report_calc.py:_interval looked spot fills up as ``<asset>/<quote>`` with the
+    quote passed in, and `hedgebot report` (CLI and web) never passes the configured quote: with
+    ``quote = "USDC"`` a basis leg's spot buys were left out of spot PnL, fees and turnover."""
+    from bot.review.report_calc import attribute
+    from bot.store.records import StoredFill
+
+    perp = "ETH/USDC:USDC"
+    rows = [
+        MarkRecord(T0 + timedelta(hours=h), h + 1, "carry", perp, D(0), "ETH", D(qty), D(p),
+                   D(size), D(size), D(p), D(size), D("0.02"), True)
+        for h, qty, p, size in ((0, "0", "100", "0"), (1, "1", "110", "-1"))
+    ]  # fmt: skip
+    buy = StoredFill(1, "t", "o", "hb-bt-1-ETHUSDC-h0", "ETH/USDC", Side.BUY, D(1), D(101),
+                     D("0.001"), "ETH", T0, "carry", D("0.101"))  # fmt: skip
+    att = attribute(rows, [buy], [])
+    assert att is not None
+    # bought 1 ETH at 101 (fee 0.001 ETH), marked at 110: 1 x 9 - 0.001 x 9
+    assert att.total.total.spot == D(9) - D("0.009")
+    assert att.total.total.fees == D("0.101")
