@@ -65,3 +65,42 @@ def test_tickers_snapshot_then_deltas_of_what_moved() -> None:
     assert delta["data"]["markPrice"] == "61000" and "fundingIntervalHour" not in delta["data"]
     spot = tracker.ticker("spot", "BTCUSDT", snapshot=False)
     assert spot is not None and spot["type"] == "snapshot" and "usdIndexPrice" in spot["data"]
+
+
+def test_a_mark_move_alone_pushes_no_wallet_message() -> None:
+    """Bybit's wallet topic: "The unrealised PnL change does not trigger an event" (nor do the
+    margins that move with the mark); a stream-mode bot would otherwise cycle at every tick."""
+    v = venue()
+    sell(v, "0.5")
+    tracker = ChangeTracker(v)
+    v.set_price("BTC", Decimal(61000))
+    assert [m["topic"] for m in tracker.private()] == []
+    v.deposit("USDT", Decimal(1))  # a real balance change still is one
+    assert [m["topic"] for m in tracker.private()] == ["wallet"]
+
+
+def test_every_order_create_amend_cancel_pushes_the_position() -> None:
+    """Bybit's position topic: "Every time when you create/amend/cancel an order, the position
+    topic will generate a new message (regardless if there's any actual change)"."""
+    v = venue()
+    sell(v, "0.5")
+    tracker = ChangeTracker(v)
+    stop = v.place_order(
+        OrderRequest(
+            "linear",
+            "BTCUSDT",
+            "Buy",
+            "Market",
+            Decimal("0.5"),
+            link_id="stop",
+            reduce_only=True,
+            trigger_price=Decimal(70000),
+            trigger_direction=1,
+        )  # type: ignore[arg-type]
+    )
+    messages = {m["topic"]: m["data"] for m in tracker.private()}
+    assert messages["position"][0]["symbol"] == "BTCUSDT"  # created: the position, unchanged
+    assert messages["position"][0]["size"] == "0.5"
+    v.cancel_order("linear", "BTCUSDT", order_id=stop.order_id)
+    assert {m["topic"] for m in tracker.private()} >= {"order", "position"}  # cancelled
+    assert tracker.private() == []  # and nothing more without an order action

@@ -5,7 +5,9 @@ tick) the hub asks the tracker for a diff against what it last published. Privat
 Bybit's shape ``{"id", "topic", "creationTime", "data": [rows]}`` with rows as the REST routes
 render them (``bybit_wire``) plus ``category``, as Bybit's private streams carry it; times are the
 venue's clock, like the REST envelope's ``time``. A closed position is published once with size 0
-and side "", as Bybit does.
+and side "", as Bybit does. As Bybit documents: every order created, amended or cancelled also
+publishes its symbol's position, changed or not, and the wallet is not published for what moves
+with the mark alone (unrealised PnL, position margin).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class ChangeTracker:
         self._orders_seen = len(venue.book.orders)
         self._open = {o.order_id: self._order_key(o.order_id) for o in venue.book.open_orders()}
         self._executions = len(venue.book.executions)
+        self._touched: set[str] = set()  # perps with an order created, amended or cancelled
         self._tickers: dict[tuple[str, str], dict[str, str]] = {}
 
     # ---- private topics -----------------------------------------------------------------------
@@ -59,9 +62,10 @@ class ChangeTracker:
 
     def _wallet_key(self) -> Hashable:
         report = self.venue.wallet()
-        return tuple(
-            (c.coin, c.wallet_balance, c.locked, c.order_im, c.position_im) for c in report.coins
-        )
+        coins = tuple((c.coin, c.wallet_balance, c.locked, c.order_im) for c in report.coins)
+        # position margin moves with the mark: what changes it as an event is a size change
+        sizes = tuple((s, p.size) for s, p in sorted(self.venue.account.positions.items()))
+        return coins, sizes
 
     def _wallet_rows(self) -> list[dict[str, Any]]:
         key = self._wallet_key()
@@ -76,9 +80,10 @@ class ChangeTracker:
 
     def _position_rows(self) -> list[dict[str, Any]]:
         rows = []
+        touched, self._touched = self._touched, set()
         for symbol in sorted(self.venue.account.positions):
             key = self._position_key(symbol)
-            if self._positions.get(symbol) == key:
+            if self._positions.get(symbol) == key and symbol not in touched:
                 continue
             self._positions[symbol] = key
             (row,) = self.venue.positions(symbol)
@@ -101,6 +106,9 @@ class ChangeTracker:
             if self._open.get(oid) != key:
                 changed.append(oid)
         self._open = {o.order_id: self._order_key(o.order_id) for o in book.open_orders()}
+        self._touched.update(
+            book.orders[o].symbol for o in changed if book.orders[o].category == "linear"
+        )
         return [
             {**wire.order(book.orders[oid]), "category": book.orders[oid].category}
             for oid in dict.fromkeys(changed)
