@@ -190,6 +190,7 @@ class PaperStream:
 
         self.client.handle_message = counting
         await until(lambda: all(self.hub.subscribers(t) == 1 for t in PRIVATE_TOPICS))
+        await until(lambda: self.trigger.reasons["live"] == 1)  # its cycle: the first one
         await self.settled()
         return self
 
