@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store import ledger
 from bot.store.repo import Store
 
 
@@ -14,8 +17,8 @@ async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
     last = cycles[0] if cycles else None
     targets = await store.last_targets()
     open_intents = await store.intents(statuses=None, limit=20)
-    funding = await store.funding(limit=10_000)
-    received = sum((p.amount for p in funding), start=type(funding[0].amount)(0)) if funding else 0
+    async with AsyncSession(store.engine) as session:  # every payment, none left out
+        received = await ledger.funding_total(session)
     summary = [
         {
             "trading_state": state.value,

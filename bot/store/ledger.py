@@ -175,6 +175,12 @@ async def funding(
     ]
 
 
+async def funding_total(session: AsyncSession) -> Decimal:
+    """The sum of every funding payment (received minus paid), exact: the amounts alone are read
+    and added as Decimal (SQL's SUM would go through floats on SQLite, where they are text)."""
+    return sum(await session.scalars(select(FundingRow.amount)), Decimal(0))
+
+
 async def add_marks(session: AsyncSession, dialect: str, marks: Sequence[MarkRecord]) -> int:
     """Idempotent on (hedge, symbol, ts): a mark taken twice at one time is kept once. One
     cached statement executed for many rows (a backtest writes a mark every cycle)."""

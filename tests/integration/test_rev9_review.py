@@ -69,3 +69,29 @@ def test_report_of_an_unknown_hedge_names_the_known_ones(scripted_db: str) -> No
     code, out = _report(scripted_db, "--hedge", "etj")
     assert code == 2, out
     assert "etj" in out and "btc, eth" in out and "run the bot" not in out
+
+
+async def test_status_funding_counts_every_payment(tmp_path: Path) -> None:
+    """bot/review/queries.py:status_rows summed the newest 10,000 payments only: a year of ten
+    8-hourly hedges (10,950 payments) and `hedgebot status` silently stopped counting the oldest."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal as D
+
+    from bot.domain import FundingPayment
+    from bot.review.queries import status_rows
+    from bot.store import Store
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 's.db'}"
+    await upgrade(url)
+    store = Store.from_url(url)
+    try:
+        t0 = datetime(2024, 1, 1, tzinfo=UTC)
+        await store.add_funding(
+            [FundingPayment(f"p{i}", "BTC/USDT:USDT", D("0.5"), t0 + timedelta(hours=8 * i))
+             for i in range(10_001)]
+        )  # fmt: skip
+        summary = (await status_rows(store))["summary"][0]
+    finally:
+        await store.close()
+    assert summary["funding_received"] == D("5000.5")
