@@ -95,3 +95,44 @@ async def test_status_funding_counts_every_payment(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert summary["funding_received"] == D("5000.5")
+
+
+async def test_the_parts_sum_to_the_account_change_through_ccxt_and_http(tmp_path: Path) -> None:
+    """The sum-to-the-cent check of the report on the production path (ccxt's bybit class
+    against the HTTP simulator): fees, fee coins, funding signs and times as ccxt maps them."""
+    from datetime import timedelta
+    from decimal import Decimal as D
+
+    from bot.review.report import build, load
+    from bot.settings import parse_config
+    from bot.sim.manual import ManualFeed
+    from bot.sim.markets import VenueConfig
+    from bot.sim.venue import Venue
+    from tests.integration.paper import START, make_paper
+    from tests.integration.review_scenario import HALF_BTC, HOUR
+
+    feed = ManualFeed({"BTC": 60000, "ETH": 3000}, START, funding_rate="0.0003")
+    cfg = VenueConfig.for_bases(["BTC", "ETH"], wallet={"USDT": "100000", "BTC": "2", "ETH": "30"})
+    venue = Venue(feed, START, cfg)
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", venue=venue,
+                             transport="http")  # fmt: skip
+    try:
+        await paper.cycle()
+        for btc, eth in [(61000, 2950), (59000, 3100), (58000, 3050), (62000, 2900)]:
+            at = venue.now + timedelta(minutes=10)
+            feed.set(at, "BTC", spot=btc, perp=btc + 15, mark=btc + 5)
+            feed.set(at, "ETH", spot=eth, perp=eth - 1, mark=eth + 0.5)
+            await paper.cycle(advance=HOUR)
+        paper.engine.apply_config(parse_config(HALF_BTC))
+        await paper.cycle(advance=HOUR)
+        feed.set(venue.now + timedelta(minutes=10), "BTC", 95000)
+        for _ in range(3):
+            await paper.cycle(advance=HOUR)
+        report = build(await load(paper.store))  # type: ignore[arg-type]
+        funding = await paper.store.funding()
+    finally:
+        await paper.close()
+    total = report["total"]
+    assert abs(total["account_change"] - total["net_pnl"]) < D("0.01"), total["unexplained"]
+    assert total["funding"] == sum(p.amount for p in funding) > 0
+    assert total["stop_fills"] == 1 and total["fees"] > 0
