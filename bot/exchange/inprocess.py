@@ -108,10 +108,9 @@ class InProcessExchange(InProcessBatch):
 
     async def fetch_balances(self) -> Mapping[str, Balance]:
         out = {}
-        for coin in self.venue.wallet().coins:
-            used = coin.locked + coin.position_im + coin.order_im
-            total = coin.wallet_balance
-            out[coin.coin] = Balance(coin.coin, free=total - used, used=used, total=total)
+        for coin, total, locked, position_im, order_im in self.venue.balances():
+            used = locked + position_im + order_im
+            out[coin] = Balance(coin, free=total - used, used=used, total=total)
         return out
 
     async def fetch_positions(self) -> Mapping[str, PerpPosition]:
@@ -134,15 +133,15 @@ class InProcessExchange(InProcessBatch):
         out = {}
         for symbol in symbols:
             spec = self._spec(symbol, "fetch_tickers")
-            (row,) = self.venue.tickers(spec.category, spec.symbol)
+            bid, ask, last, mark, index = self.venue.prices(spec)
             perp = spec.category == "linear"
             out[symbol] = Ticker(
                 symbol=symbol,
-                bid=row.bid,
-                ask=row.ask,
-                last=row.last,
-                mark=row.mark if perp else None,
-                index=row.index if perp else None,
+                bid=bid,
+                ask=ask,
+                last=last,
+                mark=mark if perp else None,
+                index=index if perp else None,
                 ts=self.venue.now,
             )
         return out
@@ -153,9 +152,8 @@ class InProcessExchange(InProcessBatch):
             spec = self._spec(symbol, "fetch_funding_rates")
             if spec.category != "linear":
                 continue
-            (row,) = self.venue.tickers("linear", spec.symbol)
-            hours = spec.funding_minutes // 60
-            out[symbol] = FundingRate(symbol, row.funding_rate, row.next_funding, hours)
+            rate, nxt = self.venue.funding_forecast(spec)
+            out[symbol] = FundingRate(symbol, rate, nxt, spec.funding_minutes // 60)
         return out
 
     async def fetch_open_orders(self, symbol: str | None = None) -> Sequence[OpenOrder]:

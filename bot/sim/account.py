@@ -86,6 +86,10 @@ class CoinRow:
     available_to_withdraw: Decimal
 
 
+# (coin, wallet balance, locked, position IM, order IM): a CoinRow's funds, as the report has them
+CoinFunds = tuple[str, Decimal, Decimal, Decimal, Decimal]
+
+
 @dataclass(frozen=True, slots=True)
 class WalletReport:
     coins: tuple[CoinRow, ...]
@@ -224,6 +228,14 @@ class Account:
             created=pos.created,
             updated=pos.updated,
         )
+
+    def funds(self, orders: list[SimOrder]) -> list[CoinFunds]:
+        position_im, order_im = q8(self.total_position_im()), q8(self.order_im(orders))
+        return [
+            (coin, q8(balance), q8(self.locked(coin, orders)))
+            + ((position_im, order_im) if coin == SETTLE else (ZERO, ZERO))
+            for coin, balance in sorted(self.wallet.items())
+        ]
 
     def report(self, orders: list[SimOrder]) -> WalletReport:
         # each total once (they were computed up to four times per report)

@@ -26,6 +26,7 @@ from bot.sim.markets import MarketSpec, VenueConfig
 
 BPS = Decimal(10_000)
 DAY = timedelta(days=1)
+SECOND = timedelta(seconds=1)
 RATE_QUANTUM = Decimal("0.00000001")
 ZERO = Decimal(0)
 
@@ -136,14 +137,22 @@ class MarketData:
         share = Decimal(spec.funding_minutes) / Decimal(480)
         return (rate * share).quantize(RATE_QUANTUM)
 
-    def predicted_rate(self, spec: MarketSpec, now: datetime) -> Decimal:
-        last = floor_time(now, spec.funding_interval)
-        nxt = last + spec.funding_interval
+    def predicted_rate(
+        self, spec: MarketSpec, now: datetime, last: datetime | None = None
+    ) -> Decimal:
+        """``last``: the settlement at or before ``now``, when the caller has it."""
+        interval = spec.funding_interval
+        if last is None:
+            last = floor_time(now, interval)
+        nxt = last + interval
         before, after = self.funding_rate(spec, last), self.funding_rate(spec, nxt)
-        elapsed = Decimal((now - last) // timedelta(seconds=1)) / Decimal(
-            spec.funding_interval // timedelta(seconds=1)
-        )
+        elapsed = Decimal((now - last) // SECOND) / Decimal(interval // SECOND)
         return (before + (after - before) * elapsed).quantize(RATE_QUANTUM)
+
+    def funding_forecast(self, spec: MarketSpec, now: datetime) -> tuple[Decimal, datetime]:
+        """A perp's forecast rate and its next settlement (the ticker's funding fields)."""
+        settled = floor_time(now, spec.funding_interval)
+        return self.predicted_rate(spec, now, settled), settled + spec.funding_interval
 
     def settles_at(self, spec: MarketSpec, at: datetime) -> bool:
         return (at - EPOCH) % spec.funding_interval == timedelta(0)
@@ -162,9 +171,10 @@ class MarketData:
     def _ticker(self, spec: MarketSpec, now: datetime) -> TickerRow:
         bid, ask = self.bid_ask(spec)
         prev, high, low, volume, turnover = self._day_stats(spec, now)
-        linear = spec.category == "linear"
-        interval = spec.funding_interval
-        nxt = floor_time(now, interval) + interval
+        if spec.category == "linear":
+            rate, nxt = self.funding_forecast(spec, now)
+        else:
+            rate, nxt = ZERO, floor_time(now, spec.funding_interval) + spec.funding_interval
         return TickerRow(
             spec=spec,
             last=self.last(spec),
@@ -177,7 +187,7 @@ class MarketData:
             low_24h=low,
             volume_24h=volume,
             turnover_24h=turnover,
-            funding_rate=self.predicted_rate(spec, now) if linear else ZERO,
+            funding_rate=rate,
             next_funding=nxt,
         )
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain import Bar
-from bot.sim.account import Account, PositionRow, WalletReport
+from bot.sim.account import Account, CoinFunds, PositionRow, WalletReport
 from bot.sim.book import OrderBook, OrderQuery
 from bot.sim.feed_base import BarKind
 from bot.sim.market_data import MarketData, TickerRow
@@ -35,8 +35,21 @@ class VenueQueries:
             return [self.market.ticker(self.config.market(category, symbol), self.now)]
         return [self.market.ticker(m, self.now) for m in self.instruments(category)]
 
+    def prices(self, spec: MarketSpec) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+        """A ticker's prices (bid, ask, last, mark, index), without its 24 h figures and funding
+        forecast: what the in-process port reads, at a fraction of a ticker's cost."""
+        m = self.market
+        return (*m.bid_ask(spec), m.last(spec), m.mark(spec), m.index(spec))
+
+    def funding_forecast(self, spec: MarketSpec) -> tuple[Decimal, datetime]:
+        return self.market.funding_forecast(spec, self.now)
+
     def wallet(self) -> WalletReport:
         return self.account.report(self.book.open_orders())
+
+    def balances(self) -> list[CoinFunds]:
+        """The wallet report's per-coin funds only (no account totals)."""
+        return self.account.funds(self.book.open_orders())
 
     def positions(self, symbol: str | None = None) -> list[PositionRow]:
         """One symbol: its row even when flat. Otherwise every open position."""
