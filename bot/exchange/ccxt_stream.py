@@ -70,6 +70,7 @@ class CcxtTriggerStream:
         self._lost = False
         self._live = False  # the current socket's subscriptions are acknowledged
         self._acks: dict[Any, int] = {}  # subscribe acknowledgements by ccxt websocket client
+        self._waiting_since: float | None = None  # when the wait for a live socket began
         self.events = 0
         self.reconnects = 0
         handle = client.handle_message  # ccxt has no hook for acks: look at them on the way
@@ -119,6 +120,7 @@ class CcxtTriggerStream:
                 if not self._lost:
                     self._lost, self._live = True, False
                     self._acks.clear()
+                    self._waiting_since = None
                     log.warning("stream lost; REST reconcile until it is back", error=str(exc))
                     self._on_lost(kind)
                 await asyncio.sleep(delay)
@@ -129,16 +131,19 @@ class CcxtTriggerStream:
 
     async def _confirm_live(self, pending: asyncio.Future[Any]) -> None:
         """Report the socket once the venue acknowledged one subscription per watch (after
-        CONNECT_TIMEOUT, once it is connected at all: better late than never)."""
+        CONNECT_TIMEOUT, once it is connected at all: better late than never). The time counts
+        from the first wait, not from each call: updates may end every call sooner."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + CONNECT_TIMEOUT
+        if self._waiting_since is None:
+            self._waiting_since = loop.time()
+        deadline = self._waiting_since + CONNECT_TIMEOUT
         while (self._lost or not self._live) and not pending.done():
             clients = list((getattr(self.client, "clients", None) or {}).values())
             up = [c for c in clients if c.connected is not None and c.connected.done()]
             up = [c for c in up if not c.connected.cancelled() and c.connected.exception() is None]
             late = loop.time() > deadline
             if any(self._acks.get(c, 0) >= len(KINDS) for c in up) or (up and late):
-                self._live = True
+                self._live, self._waiting_since = True, None
                 if self._lost:
                     self._lost = False
                     self.reconnects += 1
