@@ -1,5 +1,6 @@
 """Mark-to-market snapshots: what each hedge held and what it was worth, written by the engine
-so that reports and backtests need no venue.
+so that reports and backtests need no venue. A hedge's spot rides on its perp rows; a basket's
+coins (a hedge without one ``spot_asset``) get a row each, keyed by their spot symbol.
 
 A hedge's share of a perp several hedges use is split by their latest targets (the position
 itself is one number on the venue): share = position x target / sum of the targets.
@@ -71,6 +72,9 @@ def build_marks(
         if not s.hedge.enabled:
             continue
         spot_of[s.hedge.name] = s.hedge.spot_asset
+        if not s.hedge.spot_asset:  # a basket (portfolio): one spot row per coin
+            for asset in sorted(getattr(s.params, "assets", ()) or ()):
+                rows.append(_spot_row(ts, cycle, s.hedge.name, asset, snapshot, quote))
         symbols = {sym for (h, sym) in previous if h == s.hedge.name} or {s.hedge.perp_symbol}
         for sym in symbols:
             if sym:
@@ -106,6 +110,16 @@ def build_marks(
                 )
             )
     return rows
+
+
+def _spot_row(
+    ts: datetime, cycle: int, hedge: str, asset: str, snapshot: Snapshot, quote: str
+) -> MarkRecord:
+    """A basket coin of a hedge that has no single ``spot_asset``: keyed by its spot symbol."""
+    qty, price = snapshot.spot_qty(asset), snapshot.price(f"{asset}/{quote}")
+    value = qty * price if price is not None else ZERO
+    return MarkRecord(ts, cycle, hedge, f"{asset}/{quote}", equity=value, spot_asset=asset,
+                      spot_qty=qty, spot_price=price)  # fmt: skip
 
 
 class MarkBook:

@@ -254,13 +254,18 @@ def _append(
     seen_assets: set[str] = set()
     for hedge, group in own.items():
         series = hedges.setdefault(hedge, HedgeSeries())
-        r0 = group[0]
-        spot_value = (r0.spot_qty or ZERO) * (r0.spot_price or ZERO)
-        if r0.spot_asset and r0.spot_asset not in seen_assets:
-            seen_assets.add(r0.spot_asset)
-            spot_total += spot_value
-        hedge_value = sum((-(r.perp_size or ZERO) * (r.perp_mark or ZERO) for r in group), ZERO)
-        target_value = sum((-(r.target_size or ZERO) * (r.perp_mark or ZERO) for r in group), ZERO)
+        coins: dict[str, Decimal] = {}  # one coin, or a basket's (a row per coin)
+        for r in group:
+            if r.spot_asset and r.spot_asset not in coins:
+                coins[r.spot_asset] = (r.spot_qty or ZERO) * (r.spot_price or ZERO)
+        spot_value = sum(coins.values(), ZERO)
+        for asset, value in coins.items():
+            if asset not in seen_assets:
+                seen_assets.add(asset)
+                spot_total += value
+        perps = [r for r in group if r.perp_size is not None]  # a basket's coin rows have none
+        hedge_value = sum((-(r.perp_size or ZERO) * (r.perp_mark or ZERO) for r in perps), ZERO)
+        target_value = sum((-(r.target_size or ZERO) * (r.perp_mark or ZERO) for r in perps), ZERO)
         notional_total += abs(hedge_value)
         outside = any(
             r.target_size is not None
@@ -271,7 +276,7 @@ def _append(
         unprotected = any(r.protected is False for r in group)
         _push(series, ts, parts.get(hedge, Parts()), spot_value, abs(hedge_value))
         series.ratio.append(_ratio(hedge_value, spot_value))
-        known_target = all(r.target_size is not None for r in group)
+        known_target = bool(perps) and all(r.target_size is not None for r in perps)
         series.target_ratio.append(_ratio(target_value, spot_value) if known_target else None)
         series.outside_band.append(outside)
         series.unprotected.append(unprotected)
