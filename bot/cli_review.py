@@ -134,7 +134,12 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date
     help="TOML file: hedges, limits and the [paper] wallet the run starts from.",
 )
 @click.option("--from", "start", callback=_day, help="First UTC day (default: the data's).")
-@click.option("--to", "end", callback=_day, help="Last UTC day (default: the data's).")
+@click.option(
+    "--to",
+    "end",
+    callback=_day,
+    help="End, a UTC day or time: 2020-03-25 stops at its 00:00 (default: the data's end).",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
