@@ -190,7 +190,10 @@ class Engine:
         self._started = time.perf_counter()
         now = self.clock()
         # the cycle's reads in one transaction (issue 10.4)
-        self._reads = reads = await self.store.cycle_reads(flatten.CURSOR, now - RATE_WINDOW)
+        cooling = now - timedelta(seconds=self.planner.cooldown_seconds)
+        self._reads = reads = await self.store.cycle_reads(
+            flatten.CURSOR, now - RATE_WINDOW, cooling
+        )
         number, state, state_reason, raw = (
             reads.number, reads.trading_state, reads.state_reason, reads.cursor
         )  # fmt: skip

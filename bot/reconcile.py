@@ -28,7 +28,7 @@ from bot.exchange.found import mismatch, too_old
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
 from bot.planner import purpose_of
-from bot.store.records import OPEN_STATUSES, StoredIntent
+from bot.store.records import OPEN_STATUSES, IntentRef, StoredIntent
 from bot.store.repo import Store
 
 log = get_logger("bot.reconcile")
@@ -71,17 +71,24 @@ async def resolve_intents(
     store: Store,
     snapshot: Snapshot,
     result: ReconcileResult,
-    pending: Sequence[StoredIntent] | None = None,
+    pending: Sequence[IntentRef] | None = None,
 ) -> None:
-    """``pending``: the intents in OPEN_STATUSES, if the cycle read them already."""
+    """``pending``: the intents in OPEN_STATUSES, if the cycle read them already (full rows
+    are read for the ones not seen resting on the venue)."""
     open_by_cid = {o.client_order_id: o for o in snapshot.open_orders if o.client_order_id}
-    if pending is None:
-        pending = await store.intents(statuses=OPEN_STATUSES)
-    for intent in pending:
-        if intent.status == IntentStatus.OPEN and intent.client_order_id in open_by_cid:
-            if intent.purpose != IntentPurpose.STOP:
-                result.blocked.add(intent.symbol)
-            continue
+    rest: list[IntentRef] = []
+    for ref in await store.intents(statuses=OPEN_STATUSES) if pending is None else pending:
+        if ref.status == IntentStatus.OPEN and ref.client_order_id in open_by_cid:
+            if ref.purpose != IntentPurpose.STOP:
+                result.blocked.add(ref.symbol)
+        else:
+            rest.append(ref)
+    todo = [i for i in rest if isinstance(i, StoredIntent)]
+    if len(todo) < len(rest):  # references only: their full rows
+        wanted = {i.client_order_id for i in rest}
+        full = await store.intents(statuses=OPEN_STATUSES)
+        todo = [i for i in full if i.client_order_id in wanted]
+    for intent in todo:
         try:
             report = await port.fetch_order(intent.symbol, intent.client_order_id)
         except TransientError as exc:

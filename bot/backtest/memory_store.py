@@ -129,9 +129,13 @@ class MemoryStore:
         state, reason = self._state
         return await self.next_cycle_number(), state, reason, self._cursors.get(cursor)
 
-    async def cycle_reads(self, cursor: str, since: datetime) -> CycleReads:
+    async def cycle_reads(
+        self, cursor: str, since: datetime, newest_since: datetime | None = None
+    ) -> CycleReads:
         number, state, reason, value = await self.cycle_start(cursor)
         last_at, recent = await self.hedge_activity(since)
+        if newest_since is not None:
+            last_at = {s: at for s, at in last_at.items() if at > newest_since}
         pending = await self.intents(statuses=OPEN_STATUSES)
         return CycleReads(number, state, reason, value, pending, last_at, recent)
 

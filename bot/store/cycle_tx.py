@@ -93,13 +93,16 @@ class CycleTransactions:
             async with self._core():
                 pass
 
-    async def cycle_reads(self, cursor: str, since: datetime) -> CycleReads:
-        """``cycle_start``, the intents reconcile checks (OPEN_STATUSES) and ``hedge_activity
-        (since)``, in one transaction of three statements."""
+    async def cycle_reads(
+        self, cursor: str, since: datetime, newest_since: datetime | None = None
+    ) -> CycleReads:
+        """``cycle_start``, the intents reconcile checks (OPEN_STATUSES, as IntentRefs) and
+        ``hedge_activity(since)``, in one transaction of three statements. ``newest_since``: the
+        newest hedge intent per symbol only if written after it (see orders.hedge_activity)."""
         async with self._core() as c:
             number, trading_state, reason, value = await state.cycle_head(c, cursor)
             pending = await orders.open_intents(c)
-            last_at, recent = await orders.hedge_activity(c, since)
+            last_at, recent = await orders.hedge_activity(c, since, newest_since)
         return CycleReads(number, trading_state, reason, value, pending, last_at, recent)
 
     async def record_cycle(self, record: CycleRecord, *, defer: bool = False) -> None:

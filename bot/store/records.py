@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain import (
     Fill,
@@ -57,6 +57,28 @@ class CycleRecord:
 OPEN_STATUSES = (IntentStatus.PENDING, IntentStatus.UNKNOWN, IntentStatus.OPEN)
 
 
+class IntentRef(Protocol):
+    """What reconcile needs of an intent to see that it still rests on the venue (a
+    StoredIntent is one; the cycle's reads load just these columns)."""
+
+    @property
+    def client_order_id(self) -> str: ...
+    @property
+    def status(self) -> IntentStatus: ...
+    @property
+    def purpose(self) -> IntentPurpose: ...
+    @property
+    def symbol(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIntent:
+    client_order_id: str
+    status: IntentStatus
+    purpose: IntentPurpose
+    symbol: str
+
+
 @dataclass(frozen=True, slots=True)
 class CycleReads:
     """What a cycle reads from the database before it observes the venue, in one transaction."""
@@ -65,8 +87,9 @@ class CycleReads:
     trading_state: TradingState
     state_reason: str
     cursor: str | None  # the value of the cursor asked for
-    open_intents: list[StoredIntent]  # in OPEN_STATUSES, newest first
-    last_order_at: dict[str, datetime]  # Store.hedge_activity, as of the read
+    open_intents: Sequence[IntentRef]  # in OPEN_STATUSES, newest first
+    # Store.hedge_activity as of the read; the newest per symbol only if after ``newest_since``
+    last_order_at: dict[str, datetime]
     recent_orders: int
 
 

@@ -138,6 +138,15 @@ async def test_the_cycle_reads_answer_as_the_single_reads(tmp_path) -> None:
             2,
         )
         assert (await store.cycle_reads("none", T0)).cursor is None
+        # the cooldown's window: an older newest intent cannot hold an order back, so it is left
+        # out (and only recent rows are grouped); the count keeps its own window
+        windowed = await store.cycle_reads(
+            "c", T0 + timedelta(seconds=10), T0 + timedelta(seconds=5)
+        )
+        assert (windowed.last_order_at, windowed.recent_orders) == (
+            {"ETH/USDT:USDT": T0 + timedelta(seconds=30)},
+            2,
+        )
     finally:
         await store.close()
 
