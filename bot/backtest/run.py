@@ -27,6 +27,7 @@ from bot.settings import FileConfig
 from bot.sim.markets import VenueConfig
 from bot.sim.replay import ReplayFeed
 from bot.sim.venue import Venue
+from bot.store.migrate import upgrade
 from bot.store.repo import Store
 
 Progress = Callable[[int, int], None]
@@ -84,8 +85,12 @@ async def run_backtest(
     venue_config = VenueConfig.for_bases(bases, wallet=config.paper.wallet, day_stats=False)
     venue = Venue(feed, start, venue_config)
     clock = lambda: venue.now  # noqa: E731 - the simulated clock stamps every record
-    store = Store.from_url(db_url, clock=clock) if db_url else MemoryStore(clock=clock)
-    await store.create_schema()
+    if db_url:  # migrated, not create_schema: the review commands need its Alembic revision
+        await upgrade(db_url)
+        store: Store | MemoryStore = Store.from_url(db_url, clock=clock)
+    else:
+        store = MemoryStore(clock=clock)
+        await store.create_schema()
     engine = Engine(
         port=InProcessExchange(venue), store=cast(Store, store), config=config, clock=clock,
         tag="bt",

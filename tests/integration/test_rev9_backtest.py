@@ -15,12 +15,6 @@ from bot.cli import main
 SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "backtest" / "sample"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/backtest/run.py:88 builds a --db database with Store.create_schema (no Alembic "
-    "revision), so every review command refuses it as 'holds no hedgebot schema'; proposed fix: "
-    "`await bot.store.migrate.upgrade(db_url)` instead of create_schema when db_url is given",
-)
 def test_a_backtest_kept_with_db_can_be_reported(tmp_path: Path) -> None:
     """README: `--db URL` writes the run's records to a database instead of memory; the point of
     keeping it is to read it again (`hedgebot report --hedge`, `fills`, `funding`)."""
