@@ -161,8 +161,8 @@ def test_live_is_refused_naming_the_missing_opt_in(tmp_path):
 @pytest.mark.parametrize(
     ("endpoint", "kind"),
     [
-        ("order/create", "drop_after_accept"),
-        ("order/create", "timeout"),
+        ("order/create-batch", "drop_after_accept"),  # two hedges: one batch
+        ("order/create-batch", "timeout"),
         ("position/list", "http503"),
         ("order/realtime", "ratelimit"),
     ],
