@@ -76,14 +76,30 @@ def cap_overhedge(
 def _groups(
     targets: Sequence[HedgeTarget], spot_of: Mapping[str, Sequence[str]]
 ) -> list[tuple[set[str], list[int]]]:
-    """The targets' indices grouped by the spot they hedge: hedges sharing an asset together."""
-    groups: list[tuple[set[str], list[int]]] = []
+    """The targets' indices grouped by the spot they hedge: hedges sharing an asset together
+    (union-find: linear in the targets, where comparing every group was quadratic)."""
+    parent = list(range(len(targets)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    holder: dict[str, int] = {}  # asset -> a target hedging it
     for i, t in enumerate(targets):
-        assets = set(spot_of.get(t.hedge, ()))
-        joined = [g for g in groups if g[0] & assets]
-        merged = (assets.union(*(g[0] for g in joined)), [*(j for g in joined for j in g[1]), i])
-        groups = [g for g in groups if g not in joined] + [merged]
-    return groups
+        for asset in spot_of.get(t.hedge, ()):
+            if asset in holder:
+                parent[root(holder[asset])] = root(i)
+            else:
+                holder[asset] = i
+    members: dict[int, list[int]] = {}
+    for i in range(len(targets)):
+        members.setdefault(root(i), []).append(i)
+    groups = [
+        ({a for j in m for a in spot_of.get(targets[j].hedge, ())}, m) for m in members.values()
+    ]
+    return sorted(groups, key=lambda g: g[1][-1])  # in the order their last member comes
 
 
 def increase_headroom(

@@ -40,6 +40,9 @@ def decide(
 ) -> Decision:
     out = Decision()
     kept: dict[str, Strategy] = {}  # hedges whose positions stay as they are this cycle
+    by_hedge: dict[str, dict[str, HedgeTarget]] = {}  # once, not a scan of all per hedge
+    for (hedge, sym), t in previous.items():
+        by_hedge.setdefault(hedge, {})[sym] = t
     for name, strategy in strategies.items():
         spec = strategy.hedge
         if not spec.enabled:
@@ -50,7 +53,8 @@ def decide(
             else:
                 kept[name] = strategy
             continue
-        why = _decide_one(strategy, snapshot, previous, skip_symbols, quote, out)
+        prev = by_hedge.get(spec.name, {})
+        why = _decide_one(strategy, snapshot, prev, skip_symbols, quote, out)
         if why is not None:
             out.failures[name] = why
             kept[name] = strategy
@@ -61,7 +65,7 @@ def decide(
 def _decide_one(
     strategy: Strategy,
     snapshot: Snapshot,
-    previous: Mapping[tuple[str, str], HedgeTarget],
+    prev: dict[str, HedgeTarget],
     skip_symbols: set[str],
     quote: str,
     out: Decision,
@@ -71,7 +75,6 @@ def _decide_one(
     untrusted = sorted(strategy.symbols_read(quote) & skip_symbols)
     if untrusted:
         return f"decision skipped: data of {', '.join(untrusted)} not trusted this cycle"
-    prev = {sym: t for (hedge, sym), t in previous.items() if hedge == spec.name}
     try:
         targets = strategy.targets(snapshot, prev)
     except Exception as exc:  # a broken strategy must not stop the other hedges
