@@ -93,6 +93,8 @@ class Engine:
         self.risk_notes = explain.RiskNotes()
         self.flattened: frozenset[str] = frozenset()  # hedges the operator flattened (bot.flatten)
         self._pruned: datetime | None = None  # when old cycle rows were last deleted
+        # the targets stored by this process's finished cycles, per (hedge, perp)
+        self._targets_written: dict[tuple[str, str], TargetRecord] = {}
         self.apply_config(config)
 
     def apply_config(self, config: FileConfig) -> None:
@@ -363,18 +365,7 @@ class Engine:
                 number=number,
                 started_at=now,
                 trading_state=verdict.state,
-                targets=[
-                    TargetRecord(
-                        t.hedge,
-                        t.perp_symbol,
-                        snapshot.position_size(t.perp_symbol),
-                        t.size,
-                        t.ratio,
-                        t.reason,
-                        t.details,
-                    )
-                    for t in decision.targets
-                ],
+                targets=(written := self._changed_targets(snapshot, decision.targets)),
                 intents=list(verdict.approved),
                 rejections=list(verdict.rejections),
                 events=events,
@@ -410,6 +401,7 @@ class Engine:
         outcome = "halted" if verdict.state == TradingState.HALTED else "ok"
         summary["why"] = reasons  # per hedge: why no order went out although off target
         await self.store.finish_cycle(number, outcome, summary)
+        self._targets_written.update({(t.hedge, t.symbol): t for t in written})
         await self._prune(now)
         log.info(
             "cycle done",
@@ -417,6 +409,19 @@ class Engine:
             **{k: v for k, v in summary.items() if k in _LOGGED},
         )
         return CycleOutcome(number, outcome, summary)
+
+    def _changed_targets(
+        self, snapshot: Snapshot, targets: list[HedgeTarget]
+    ) -> list[TargetRecord]:
+        """The targets to store: those that differ from the last stored for their hedge and
+        perp (a steady cycle rewrote every hedge's unchanged row: most of its database time)."""
+        out = []
+        for t in targets:
+            size = snapshot.position_size(t.perp_symbol)
+            row = TargetRecord(t.hedge, t.perp_symbol, size, t.size, t.ratio, t.reason, t.details)
+            if self._targets_written.get((t.hedge, t.perp_symbol)) != row:
+                out.append(row)
+        return out
 
     def _cost(self, summary: dict[str, object]) -> None:
         """What the cycle cost so far: wall time and venue requests (issue 10.6)."""

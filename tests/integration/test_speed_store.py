@@ -62,6 +62,30 @@ async def test_a_steady_cycle_takes_one_read_and_one_write_transaction(tmp_path)
         await paper.close()
 
 
+async def test_a_target_row_is_written_when_the_target_changes_not_every_cycle(tmp_path) -> None:
+    paper = await make_paper(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+
+    async def rows() -> int:
+        async with paper.store.engine.connect() as conn:
+            return int((await conn.exec_driver_sql("SELECT count(*) FROM targets")).scalar_one())
+
+    try:
+        for _ in range(4):  # hedge, protect, settle
+            await paper.cycle()
+        before = await rows()
+        await paper.cycle()
+        await paper.cycle()
+        assert await rows() == before  # nothing changed: no rows
+        paper.venue.set_wallet("BTC", paper.venue.account.wallet["BTC"] * D("1.1"))  # trusted
+        await paper.cycle()
+        latest = await paper.store.last_targets()
+        assert await rows() == before + 1  # the BTC hedge's new target only
+        btc = next(t for (h, s), t in latest.items() if s == "BTC/USDT:USDT")
+        assert btc.cycle == 7
+    finally:
+        await paper.close()
+
+
 def _record(number: int, *intents: OrderIntent) -> CycleRecord:
     return CycleRecord(
         number=number,
