@@ -18,6 +18,7 @@ cycle runs before that.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ log = get_logger("bot.exchange.stream")
 KINDS = ("balance", "position", "order", "fill")
 RETRY_SECONDS = (0.05, 0.5, 2.0, 5.0)  # backoff after a failed watch: fast first, then calmer
 CONNECT_TIMEOUT = 10.0
+CLOSE_SECONDS = 1.0  # the venue's answer to our close frame, at most (then the socket is cut)
 
 
 def stream_client(conn: VenueConnection, ping_seconds: float = 10.0) -> Any:
@@ -101,6 +103,11 @@ class CcxtTriggerStream:
         await asyncio.gather(*(self._watch(kind, watch) for kind, watch in watches.items()))
 
     async def close(self) -> None:
+        """ccxt closes a socket by waiting up to aiohttp's 10 s for the venue's close frame, which
+        a dead socket never sends: the handshake is cut short here, so a stop stays prompt."""
+        sockets = list((getattr(self.client, "clients", None) or {}).values())
+        open_ = [s.connection for s in sockets if getattr(s, "connection", None) is not None]
+        await asyncio.gather(*(_close_within(c, CLOSE_SECONDS) for c in open_ if not c.closed))
         await self.client.close()
 
     async def _watch(self, kind: str, watch: Callable[[], Awaitable[Any]]) -> None:
@@ -154,3 +161,9 @@ class CcxtTriggerStream:
                     self._on_live()
                 return
             await asyncio.sleep(0.01)  # a bounded wait on ccxt's state, while (re)connecting
+
+
+async def _close_within(connection: Any, seconds: float) -> None:
+    # aiohttp's close, cancelled by the timeout, drops the transport instead
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.close(), seconds)

@@ -63,6 +63,13 @@ class Connection:
         if self.request.transport is not None:
             self.request.transport.abort()
 
+    def go_silent(self) -> None:
+        """A dead peer: nothing read from here on, so no pong and no answer to a close frame
+        either (aiohttp answers that one by itself while the socket is read)."""
+        self.silent = True
+        if self.request.transport is not None:
+            self.request.transport.pause_reading()
+
 
 class WsHub:
     def __init__(
@@ -163,7 +170,7 @@ class WsHub:
                 conn.abort()
                 return False
             if rule.kind == "silent":
-                conn.silent = True
+                conn.go_silent()
                 return True
             if rule.kind == "delay":
                 await asyncio.sleep(float(rule.param or 0) / 1000)
