@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.settings import FileConfig
+from bot.sim.replay import damaged
 
 HOUR = timedelta(hours=1)
 SETTLEMENT = timedelta(hours=8)
@@ -36,7 +37,10 @@ def _times(path: Path) -> list[datetime]:
     with path.open(newline="") as fh:
         rows = csv.reader(fh)
         next(rows, None)
-        return [datetime.fromisoformat(r[0]) for r in rows if r]
+        try:
+            return [datetime.fromisoformat(r[0]) for r in rows if r]
+        except ValueError:
+            raise damaged(path, rows.line_num, "not a time") from None
 
 
 @dataclass

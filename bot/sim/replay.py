@@ -8,7 +8,8 @@
 SYMBOL is like BTCUSDT (base BTC). The perp file is the master timeline. A missing spot bar takes
 the last known spot bar before it (the perp bar when there is none); a missing mark takes the perp
 close. Files are read on first use of a base, with the csv module; values stay text until asked
-for, then become Decimal.
+for, then become Decimal. A damaged row (no time, too few values, a value that is no number) is
+refused with a ``ConfigError`` naming the file and line (a bad value only when it is first read).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.domain import Bar
+from bot.errors import ConfigError
 from bot.sim.bars import (
     EPOCH,
     FUNDING_INTERVAL,
@@ -47,6 +49,47 @@ def _seconds(text: str) -> int:
     return int((datetime.fromisoformat(text) - EPOCH).total_seconds())
 
 
+def damaged(path: Path, line: int, problem: str) -> ConfigError:
+    """A history file that cannot be read: one line naming the file, the line and the remedy."""
+    remedy = "fix or re-fetch it with `hedgebot history fetch`"
+    return ConfigError([f"--data: {path} line {line}: {problem} ({remedy})"])
+
+
+def _rows(path: Path, width: int) -> list[tuple[int, tuple[str, ...]]]:
+    """(epoch seconds, the other columns) of each row; a row without a time or with fewer than
+    ``width`` values is refused. The values stay text: ``_first_bad_number`` checks them."""
+    pairs = []
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)  # header
+        for r in reader:
+            if not r:
+                continue
+            try:
+                t = _seconds(r[0])
+            except ValueError:
+                raise damaged(path, reader.line_num, f"not a time: {r[0][:40]!r}") from None
+            if len(r) <= width:
+                raise damaged(path, reader.line_num, f"{width} values expected after the time")
+            pairs.append((t, tuple(r[1:])))
+    return pairs
+
+
+def _first_bad_number(path: Path, width: int) -> ConfigError | None:
+    if not path.exists():
+        return None
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        for r in reader:
+            for value in r[1 : width + 1]:
+                try:
+                    Decimal(value)
+                except ArithmeticError:
+                    return damaged(path, reader.line_num, f"not a number: {value[:40]!r}")
+    return None
+
+
 @dataclass(slots=True)
 class _Table:
     """Rows sorted by time: ``times`` in epoch seconds, ``rows`` the remaining columns as text."""
@@ -55,14 +98,11 @@ class _Table:
     rows: list[tuple[str, ...]] = field(default_factory=list)
 
     @classmethod
-    def read(cls, path: Path) -> _Table:
+    def read(cls, path: Path, width: int) -> _Table:
         table = cls()
         if not path.exists():
             return table
-        with path.open(newline="") as fh:
-            reader = csv.reader(fh)
-            next(reader, None)  # header
-            pairs = sorted((_seconds(r[0]), tuple(r[1:])) for r in reader if r)
+        pairs = sorted(_rows(path, width))
         table.times = [t for t, _ in pairs]
         table.rows = [row for _, row in pairs]
         return table
@@ -115,14 +155,23 @@ class ReplayFeed:
             path = self._dir / f"{sym}_perp_{tf}.csv"
             if not path.exists():
                 raise FileNotFoundError(f"missing history file {path}")
-            series = _Series(
-                perp=_Table.read(path),
-                spot=_Table.read(self._dir / f"{sym}_spot_{tf}.csv"),
-                mark=_Table.read(self._dir / f"{sym}_mark_{tf}.csv"),
-                funding=_Table.read(self._dir / f"{sym}_funding.csv"),
-            )
+            series = _Series(*(_Table.read(p, w) for p, w in self._files(base)))
             self._series[base] = series
         return series
+
+    def _files(self, base: str) -> list[tuple[Path, int]]:
+        """The files of ``base`` as ``_Series`` holds them, with the values each row has."""
+        stem, tf = self._dir / self._symbols[base], self._tf
+        return [
+            (Path(f"{stem}_perp_{tf}.csv"), 5),
+            (Path(f"{stem}_spot_{tf}.csv"), 5),
+            (Path(f"{stem}_mark_{tf}.csv"), 1),
+            (Path(f"{stem}_funding.csv"), 1),
+        ]
+
+    def _damaged(self, base: str) -> ConfigError | None:
+        """Values are converted when first asked for; a bad one is looked up only then."""
+        return next(filter(None, (_first_bad_number(p, w) for p, w in self._files(base))), None)
 
     def first_time(self) -> datetime:
         """The first time every base has a price (the close of its first perp bar)."""
@@ -143,6 +192,9 @@ class ReplayFeed:
     def prices(self, at: datetime) -> Mapping[str, PricePoint]:
         return {base: self._point(base, at) for base in self.bases}
 
+    def _bad_value(self, base: str, exc: ArithmeticError) -> Exception:
+        return self._damaged(base) or exc
+
     def _point(self, base: str, at: datetime) -> PricePoint:
         series = self._load(base)
         step = int(self._res.total_seconds())
@@ -156,12 +208,15 @@ class ReplayFeed:
         perp = series.perp.rows[i][3]
         j = series.spot.at_or_before(t)  # as _bar: a gap carries the last close
         k = series.mark.exact(t)
-        return PricePoint(
-            spot=Decimal(perp if j is None else series.spot.rows[j][3]),
-            perp=Decimal(perp),
-            mark=Decimal(perp if k is None else series.mark.rows[k][0]),
-            funding_rate=self.funding_rate(base, floor_time(at, FUNDING_INTERVAL)),
-        )
+        try:
+            return PricePoint(
+                spot=Decimal(perp if j is None else series.spot.rows[j][3]),
+                perp=Decimal(perp),
+                mark=Decimal(perp if k is None else series.mark.rows[k][0]),
+                funding_rate=self.funding_rate(base, floor_time(at, FUNDING_INTERVAL)),
+            )
+        except ArithmeticError as exc:
+            raise self._bad_value(base, exc) from None
 
     def _bar(self, series: _Series, kind: BarKind, t: int) -> Bar:
         """The bar of ``kind`` opening at perp time ``t``, with the documented fallbacks."""
@@ -188,7 +243,10 @@ class ReplayFeed:
         if rate is None:
             table = self._load(base).funding
             i = table.at_or_before(int((settlement - EPOCH).total_seconds()))
-            rate = self._rates[key] = Decimal(table.rows[i][0]) if i is not None else ZERO
+            try:
+                rate = self._rates[key] = Decimal(table.rows[i][0]) if i is not None else ZERO
+            except ArithmeticError as exc:
+                raise self._bad_value(base, exc) from None
         return rate
 
     def change_times(self, after: datetime, until: datetime) -> list[datetime]:
@@ -210,10 +268,13 @@ class ReplayFeed:
         lo = int((first - EPOCH).total_seconds())
         hi = int((end - EPOCH).total_seconds()) - step  # base bars must be complete by ``end``
         times = series.perp.times
-        fine = [
-            self._bar(series, kind, t)
-            for t in times[bisect_left(times, lo) : bisect_right(times, hi)]
-        ]
+        try:
+            fine = [
+                self._bar(series, kind, t)
+                for t in times[bisect_left(times, lo) : bisect_right(times, hi)]
+            ]
+        except ArithmeticError as exc:
+            raise self._bad_value(base, exc) from None
         return [bar for bar in aggregate(fine, timeframe) if bar.ts >= start]
 
     def funding_history(
@@ -222,7 +283,10 @@ class ReplayFeed:
         table = self._load(base).funding
         lo, hi = (int((x - EPOCH).total_seconds()) for x in (start, end))
         a, b = bisect_left(table.times, lo), bisect_right(table.times, hi)
-        return [
-            (EPOCH + timedelta(seconds=t), Decimal(row[0]))
-            for t, row in zip(table.times[a:b], table.rows[a:b], strict=True)
-        ]
+        try:
+            return [
+                (EPOCH + timedelta(seconds=t), Decimal(row[0]))
+                for t, row in zip(table.times[a:b], table.rows[a:b], strict=True)
+            ]
+        except ArithmeticError as exc:
+            raise self._bad_value(base, exc) from None

@@ -166,14 +166,6 @@ def test_a_portfolio_hedge_reports_its_baskets_spot() -> None:
     assert 0.5 < basket["avg_ratio"] < 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sim/replay.py:_Table.read (and bot/backtest/data.py:_times) parse rows with "
-    "datetime.fromisoformat/Decimal unguarded: a damaged history file ends the backtest with "
-    "`unexpected error: ValueError: Invalid isoformat string: 'garbage-line'`, exit 1, naming "
-    "neither the file nor the line. Proposed fix: raise ConfigError(['--data: <file> line N: "
-    "...']) from the readers (exit 2)",
-)
 def test_a_damaged_history_file_is_named_in_one_line(tmp_path: Path) -> None:
     import shutil
 

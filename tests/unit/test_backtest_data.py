@@ -47,3 +47,21 @@ def test_a_coin_without_its_perp_file_is_refused_with_the_remedy(tmp_path: Path)
     assert bases_of(config) == ["SOL"]
     with pytest.raises(ConfigError, match=r"has no SOLUSDT_perp_1h\.csv .*history fetch"):
         check_folder(tmp_path, bases_of(config))
+
+
+def test_a_damaged_value_is_refused_naming_the_file_and_line(tmp_path: Path) -> None:
+    """A row with a time but a value that is no number (read lazily): the feed names it when it
+    first converts it, rather than ending the backtest with a bare decimal error."""
+    from bot.sim.replay import ReplayFeed
+
+    hours = [T0 + timedelta(hours=i) for i in range(4)]
+    _write(
+        tmp_path / "BTCUSDT_perp_1h.csv", "timestamp,open,high,low,close,volume", hours, "1,1,1,1,1"
+    )
+    _write(tmp_path / "BTCUSDT_funding.csv", "timestamp,funding_rate", hours[:1], "0.0001x")
+    feed = ReplayFeed(tmp_path)
+    with pytest.raises(ConfigError, match=r"BTCUSDT_funding\.csv line 2: not a number: '0\.0001x'"):
+        feed.prices(T0 + timedelta(hours=2))
+    _write(tmp_path / "BTCUSDT_spot_1h.csv", "timestamp,open,high,low,close,volume", hours, "1,1")
+    with pytest.raises(ConfigError, match=r"BTCUSDT_spot_1h\.csv line 2: 5 values expected"):
+        ReplayFeed(tmp_path).prices(T0 + timedelta(hours=2))
