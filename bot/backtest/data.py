@@ -4,17 +4,17 @@ what is missing from it: gaps are reported, never silently filled."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.settings import FileConfig
-from bot.sim.replay import damaged
+from bot.sim.markets import FUNDING_MINUTES
+from bot.sim.replay import ReplayFeed, damaged
 
 HOUR = timedelta(hours=1)
-SETTLEMENT = timedelta(hours=8)
 
 
 def bases_of(config: FileConfig) -> list[str]:
@@ -89,11 +89,32 @@ def check_folder(directory: Path, bases: Iterable[str], quote: str = "USDT") -> 
         )  # fmt: skip
 
 
+def funding_minutes(feed: ReplayFeed, bases: Iterable[str], quote: str = "USDT") -> dict[str, int]:
+    """Each perp's settlement interval, as its funding file is spaced (Bybit lists 8 h for most
+    perps, 4 h or 1 h for some); a spacing the venue model does not know is refused."""
+    out = {}
+    for b in bases:
+        minutes = feed.funding_interval(b) // timedelta(minutes=1)
+        if minutes not in FUNDING_MINUTES:
+            raise ConfigError(
+                [f"--data: {b}{quote}_funding.csv settles every {minutes} minutes; the backtest "
+                 f"knows {', '.join(map(str, FUNDING_MINUTES))}"]
+            )  # fmt: skip
+        out[b] = minutes
+    return out
+
+
 def find_gaps(
-    directory: Path, bases: Iterable[str], start: datetime, end: datetime, quote: str = "USDT"
+    directory: Path,
+    bases: Iterable[str],
+    start: datetime,
+    end: datetime,
+    quote: str = "USDT",
+    funding: Mapping[str, int] | None = None,
 ) -> Gaps:
     """Hourly bars missing in [start - 1 h, end) (a price at t is the close of the bar opened at
-    t - 1 h), and funding settlements missing from the 8-hourly grid."""
+    t - 1 h), and funding settlements missing from each perp's grid (``funding``: minutes, 8 h
+    by default)."""
     gaps = Gaps()
     first_bar = start - HOUR
     for b in bases:
@@ -101,7 +122,7 @@ def find_gaps(
         for kind in ("perp", "spot", "mark"):
             path = Path(f"{stem}_{kind}_1h.csv")
             gaps.add(f"{b}{quote}_{kind}_1h", _times(path), first_bar, end, HOUR)
-        settle = start + (-(start - datetime(1970, 1, 1, tzinfo=start.tzinfo)) % SETTLEMENT)
-        gaps.add(f"{b}{quote}_funding", _times(Path(f"{stem}_funding.csv")), settle, end,
-                 SETTLEMENT)  # fmt: skip
+        step = timedelta(minutes=(funding or {}).get(b, 480))
+        settle = start + (-(start - datetime(1970, 1, 1, tzinfo=start.tzinfo)) % step)
+        gaps.add(f"{b}{quote}_funding", _times(Path(f"{stem}_funding.csv")), settle, end, step)
     return gaps

@@ -3,9 +3,10 @@
 The same Engine as the daemon (strategies, planner, risk guards, stop-losses, reconcile, ledger)
 runs against the venue model through the in-process port, on a simulated clock that steps one bar
 at a time. The venue fills market orders at each market's own last price (the perp's, the spot's)
-with its fees and slippage, settles funding on the position held at 00/08/16 UTC and liquidates
-an account below maintenance margin. The starting account is the configuration's [paper] wallet.
-Strategy windows read the bars before the start, when the folder has them.
+with its fees and slippage, settles funding on the position held on each perp's grid (as its
+funding file is spaced: 8 h, 4 h or 1 h) and liquidates an account below maintenance margin. The
+starting account is the configuration's [paper] wallet. Strategy windows read the bars before the
+start, when the folder has them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from bot.backtest.data import HOUR, Gaps, bases_of, check_folder, find_gaps
+from bot.backtest.data import HOUR, Gaps, bases_of, check_folder, find_gaps, funding_minutes
 from bot.backtest.memory_store import MemoryStore
 from bot.engine import Engine
 from bot.errors import ConfigError
@@ -82,7 +83,10 @@ async def run_backtest(
     check_folder(data, bases, quote)
     feed = ReplayFeed(data, [f"{b}{quote}" for b in bases])
     start, end = period(feed, start, end)
-    venue_config = VenueConfig.for_bases(bases, wallet=config.paper.wallet, day_stats=False)
+    minutes = funding_minutes(feed, bases, quote)
+    venue_config = VenueConfig.for_bases(
+        bases, wallet=config.paper.wallet, funding_minutes=minutes, day_stats=False
+    )
     venue = Venue(feed, start, venue_config)
     clock = lambda: venue.now  # noqa: E731 - the simulated clock stamps every record
     if db_url:  # migrated, not create_schema: the review commands need its Alembic revision
@@ -110,7 +114,8 @@ async def run_backtest(
         await store.close()
     result = BacktestResult(
         name, start, start + (steps - 1) * HOUR, steps, bases,
-        find_gaps(data, bases, start, end, quote), len(venue.liquidations), att, None, outcomes,
+        find_gaps(data, bases, start, end, quote, minutes), len(venue.liquidations), att, None,
+        outcomes,
     )  # fmt: skip
     if att is not None:
         result.report = build(att, extra(result))

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.domain import Bar
+from bot.sim.bars import FUNDING_INTERVAL
 
 BarKind = Literal["spot", "perp", "mark"]
 BAR_KINDS: tuple[BarKind, ...] = ("spot", "perp", "mark")
@@ -51,7 +52,8 @@ class PriceFeed(Protocol):
         ...
 
     def funding_rate(self, base: str, settlement: datetime) -> Decimal:
-        """The funding rate of the settlement at ``settlement`` (8 h grid; positive: longs pay)."""
+        """The rate of the settlement at ``settlement``, on the feed's grid (``funding_interval``
+        below; positive: longs pay)."""
         ...
 
     def change_times(self, after: datetime, until: datetime) -> Sequence[datetime]:
@@ -70,3 +72,10 @@ class PriceFeed(Protocol):
     ) -> list[tuple[datetime, Decimal]]:
         """Settled funding (time, rate) with start <= time <= end, oldest first."""
         ...
+
+
+def funding_interval(feed: PriceFeed, base: str) -> timedelta:
+    """The grid of the rates ``feed.funding_rate`` gives for ``base``: 8 h unless the feed says
+    otherwise with a ``funding_interval(base)`` method (a replay of 4-hourly history does)."""
+    own = getattr(feed, "funding_interval", None)
+    return FUNDING_INTERVAL if own is None else own(base)

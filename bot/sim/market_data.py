@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from bot.domain import Bar
-from bot.sim.bars import EPOCH, FUNDING_INTERVAL, ceil_time, floor_time
+from bot.sim.bars import EPOCH, ceil_time, floor_time
 from bot.sim.errors import params_error
-from bot.sim.feed_base import BarKind, PriceFeed, PricePoint
+from bot.sim.feed_base import BarKind, PriceFeed, PricePoint, funding_interval
 from bot.sim.markets import MarketSpec, VenueConfig
 
 BPS = Decimal(10_000)
@@ -64,6 +64,7 @@ class MarketData:
         self._ticked: dict[tuple[str, str, str], Decimal] = {}
         self._tickers: dict[tuple[str, str], TickerRow] = {}
         self._tickers_now: datetime | None = None
+        self._grids: dict[str, timedelta] = {}  # each base's funding grid in the feed
 
     def update(self, at: datetime) -> None:
         self._points = dict(self.feed.prices(at))
@@ -129,12 +130,16 @@ class MarketData:
 
     # ---- funding ------------------------------------------------------------------------------
     def funding_rate(self, spec: MarketSpec, settlement: datetime) -> Decimal:
-        """The rate that settles at ``settlement``. Feeds give 8-hourly rates: a shorter interval
-        settles the share of the 8 h rate of the window it falls in."""
-        rate = self.feed.funding_rate(spec.base, ceil_time(settlement, FUNDING_INTERVAL))
-        if spec.funding_interval == FUNDING_INTERVAL:
+        """The rate that settles at ``settlement``. A feed gives rates on its own grid (8 h, or
+        a replay's, e.g. 4 h): a market settling more often gets the share of the feed's rate of
+        the window it falls in."""
+        grid = self._grids.get(spec.base)
+        if grid is None:
+            grid = self._grids[spec.base] = funding_interval(self.feed, spec.base)
+        rate = self.feed.funding_rate(spec.base, ceil_time(settlement, grid))
+        if spec.funding_interval == grid:
             return rate
-        share = Decimal(spec.funding_minutes) / Decimal(480)
+        share = Decimal(spec.funding_interval // SECOND) / Decimal(grid // SECOND)
         return (rate * share).quantize(RATE_QUANTUM)
 
     def predicted_rate(
@@ -271,7 +276,7 @@ class MarketData:
             raise params_error("endTime is required when startTime is given")
         upto = now if end is None else min(end, now)
         since = start if start is not None else upto - limit * spec.funding_interval
-        if spec.funding_interval == FUNDING_INTERVAL:
+        if spec.funding_interval == funding_interval(self.feed, spec.base):
             rows = self.feed.funding_history(spec.base, since, upto)
         else:
             times, t = [], ceil_time(since, spec.funding_interval)

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from bot.domain import Bar
 from bot.sim.bars import aggregate
-from bot.sim.feed_base import BarKind, PriceFeed, PricePoint
+from bot.sim.feed_base import BarKind, PriceFeed, PricePoint, funding_interval
 
 ONE = Decimal(1)
 PRICE_QUANTUM = Decimal("0.00000001")
@@ -105,6 +105,9 @@ class PinnedFeed:
 
     def funding_rate(self, base: str, settlement: datetime) -> Decimal:
         return self.inner.funding_rate(base, settlement)
+
+    def funding_interval(self, base: str) -> timedelta:
+        return funding_interval(self.inner, base)
 
     def change_times(self, after: datetime, until: datetime) -> Sequence[datetime]:
         times = set(self.inner.change_times(after, until))

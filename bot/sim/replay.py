@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import csv
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 from bot.domain import Bar
@@ -139,6 +141,7 @@ class ReplayFeed:
         self._symbols = {base_of(s): s for s in symbols}
         self._series: dict[str, _Series] = {}
         self._rates: dict[tuple[str, datetime], Decimal] = {}
+        self._intervals: dict[str, timedelta] = {}
 
     @property
     def bases(self) -> tuple[str, ...]:
@@ -213,7 +216,7 @@ class ReplayFeed:
                 spot=Decimal(perp if j is None else series.spot.rows[j][3]),
                 perp=Decimal(perp),
                 mark=Decimal(perp if k is None else series.mark.rows[k][0]),
-                funding_rate=self.funding_rate(base, floor_time(at, FUNDING_INTERVAL)),
+                funding_rate=self.funding_rate(base, floor_time(at, self.funding_interval(base))),
             )
         except ArithmeticError as exc:
             raise self._bad_value(base, exc) from None
@@ -248,6 +251,18 @@ class ReplayFeed:
             except ArithmeticError as exc:
                 raise self._bad_value(base, exc) from None
         return rate
+
+    def funding_interval(self, base: str) -> timedelta:
+        """The spacing of the base's settlements: the most common one in its funding file (gaps
+        and a venue's change of interval aside), 8 h with fewer than two settlements."""
+        interval = self._intervals.get(base)
+        if interval is None:
+            times = self._load(base).funding.times
+            steps = Counter(b - a for a, b in pairwise(times) if b > a)
+            seconds = steps.most_common(1)[0][0] if steps else None
+            interval = FUNDING_INTERVAL if seconds is None else timedelta(seconds=seconds)
+            self._intervals[base] = interval
+        return interval
 
     def change_times(self, after: datetime, until: datetime) -> list[datetime]:
         step = int(self._res.total_seconds())

@@ -100,15 +100,6 @@ def test_slippage_and_hedge_cost_are_costs_when_every_order_pays_2_bp() -> None:
         assert figures["hedge_cost_per_year"] > 0, (name, figures["hedge_cost_per_year"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/backtest/run.py:84 builds the venue with VenueConfig.for_bases(...) and its "
-    "default 480-minute funding interval for every perp; a history whose settlements are 4-hourly "
-    "(many Bybit perps; `history fetch` writes them as the venue lists them) settles only the "
-    "00/08/16 rows: half the funding is silently dropped, and find_gaps (8-hour grid) reports "
-    "nothing. Proposed fix: infer each perp's interval from its _funding.csv spacing and pass "
-    "funding_minutes to VenueConfig.for_bases (or refuse the folder with one line)",
-)
 def test_four_hourly_funding_is_settled_every_four_hours(tmp_path: Path) -> None:
     import asyncio
     from decimal import Decimal

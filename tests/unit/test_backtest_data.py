@@ -65,3 +65,27 @@ def test_a_damaged_value_is_refused_naming_the_file_and_line(tmp_path: Path) -> 
     _write(tmp_path / "BTCUSDT_spot_1h.csv", "timestamp,open,high,low,close,volume", hours, "1,1")
     with pytest.raises(ConfigError, match=r"BTCUSDT_spot_1h\.csv line 2: 5 values expected"):
         ReplayFeed(tmp_path).prices(T0 + timedelta(hours=2))
+
+
+def test_funding_gaps_are_counted_on_each_perps_own_grid(tmp_path: Path) -> None:
+    """A 4-hourly funding file: its spacing is the perp's interval, and a missing 4-hourly
+    settlement is reported (the 8-hourly grid saw neither 04:00 nor 12:00)."""
+    from bot.backtest.data import funding_minutes
+    from bot.sim.replay import ReplayFeed
+
+    hours = [T0 + timedelta(hours=i) for i in range(24)]
+    _write(
+        tmp_path / "BTCUSDT_perp_1h.csv", "timestamp,open,high,low,close,volume", hours, "1,1,1,1,1"
+    )
+    settlements = [T0 + timedelta(hours=4 * i) for i in range(6) if i != 3]  # 12:00 missing
+    _write(tmp_path / "BTCUSDT_funding.csv", "timestamp,funding_rate", settlements, "0.0001")
+    minutes = funding_minutes(ReplayFeed(tmp_path), ["BTC"])
+    assert minutes == {"BTC": 240}
+    gaps = find_gaps(
+        tmp_path, ["BTC"], T0 + timedelta(hours=1), T0 + timedelta(hours=24), funding=minutes
+    )
+    assert "BTCUSDT_funding: 1 missing, from 2024-01-01 12:00 (+1)" in gaps.lines()
+    two_hourly = [T0 + timedelta(hours=2 * i) for i in range(6)]
+    _write(tmp_path / "BTCUSDT_funding.csv", "timestamp,funding_rate", two_hourly, "0.0001")
+    with pytest.raises(ConfigError, match=r"BTCUSDT_funding\.csv settles every 120 minutes"):
+        funding_minutes(ReplayFeed(tmp_path), ["BTC"])
