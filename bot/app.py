@@ -20,7 +20,7 @@ from bot.logging import REDACTOR, get_logger
 from bot.planner import start_tag
 from bot.settings import FileConfig, RuntimeSettings
 from bot.store.repo import Store
-from bot.store.revision import schema_status
+from bot.store.revision import create_at_head, schema_status
 
 log = get_logger("bot.app")
 
@@ -51,6 +51,9 @@ async def ensure_schema(url: str, auto_migrate: bool) -> None:
     HEDGEBOT_AUTO_MIGRATE is set, otherwise the bot stops and says what to run."""
     current, head = await schema_status(url)
     if current == head:
+        return
+    if current is None and await create_at_head(url):
+        log.info("database created", head=head)
         return
     if current is None or auto_migrate:
         from bot.store.migrate import upgrade  # Alembic loads only to migrate

@@ -112,10 +112,11 @@ class FillRow(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     fee: Mapped[Decimal] = mapped_column(Money)
     fee_asset: Mapped[str] = mapped_column(String)
-    # the fee's value in the quote at the fill price; None when the fee is in a third coin
-    fee_quote: Mapped[Decimal | None] = mapped_column(Money)
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
     hedge: Mapped[str | None] = mapped_column(String)  # from our intent; None for foreign orders
+    # the fee's value in the quote at the fill price; None when the fee is in a third coin.
+    # Last, as migration 0002 added it: a fresh database has the migrated column order
+    fee_quote: Mapped[Decimal | None] = mapped_column(Money)
 
 
 class FundingRow(Base):

@@ -90,3 +90,38 @@ async def probe(url: str, *, must_exist: bool) -> str | None:
             "first, or point HEDGEBOT_DATABASE_URL at the bot's database"
         )
     return current
+
+
+async def create_at_head(url: str) -> bool:
+    """A database with no tables at all gets the models' schema and Alembic's version row at
+    head, in one transaction, without importing Alembic (a first start: issue 10.5). The
+    models and the migrations describe one schema (tests/integration/test_migrations.py and
+    test_store_revision.py check it). Returns False, touching nothing, if any table exists:
+    that database is Alembic's to migrate."""
+    from bot.store.db import transactional_ddl
+
+    engine = make_engine(url)
+    transactional_ddl(engine)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(_create_at_head)
+    finally:
+        await engine.dispose()
+
+
+def _create_at_head(conn: Connection) -> bool:
+    from bot.store.models import Base
+
+    if inspect(conn).get_table_names():
+        return False
+    Base.metadata.create_all(conn)
+    conn.execute(
+        text(
+            f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
+            f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
+        )
+    )
+    conn.execute(
+        text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:v)"), {"v": head_revision()}
+    )
+    return True
