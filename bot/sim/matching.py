@@ -229,6 +229,9 @@ class Matching:
 
     def _check_liquidation(self) -> None:
         positions = [p for p in self.account.positions.values() if p.size]
+        # the loop's first test, before sorting (almost always the last: margin is enough)
+        if not positions or self.account.margin_balance() >= self.account.maintenance_margin():
+            return
         for pos in sorted(positions, key=self.account.unrealised):
             if self.account.margin_balance() >= self.account.maintenance_margin():
                 return
