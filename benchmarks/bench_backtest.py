@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's code, no
 
 from machine import machine  # noqa: E402
 
+import bot.backtest.run as backtest_run  # noqa: E402
 from bot.backtest.run import run_backtest  # noqa: E402
 from bot.logging import configure_logging  # noqa: E402
 from bot.settings import parse_config  # noqa: E402
@@ -94,6 +95,34 @@ def config(coins: list[str]) -> str:
     return text
 
 
+class Phases:
+    """CPU seconds of the run's phases other than the replay: loading the history files (and
+    finding their gaps), and the report's figures (bot.review: attribution and summary)."""
+
+    def __init__(self) -> None:
+        self.cpu = {"load": 0.0, "report": 0.0}
+
+    def wrap(self, owner: object, name: str, phase: str) -> None:
+        inner = getattr(owner, name)
+        is_async = asyncio.iscoroutinefunction(inner)
+
+        def timed(*a: object, **k: object) -> object:
+            began = time.process_time()
+            try:
+                return inner(*a, **k)
+            finally:
+                self.cpu[phase] += time.process_time() - began
+
+        async def timed_async(*a: object, **k: object) -> object:
+            began = time.process_time()
+            try:
+                return await inner(*a, **k)
+            finally:
+                self.cpu[phase] += time.process_time() - began
+
+        setattr(owner, name, timed_async if is_async else timed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hedges", type=int, default=10)
@@ -107,6 +136,11 @@ def main() -> None:
         end = START + timedelta(hours=args.hours)
         make_data(folder, coins, int((end - FIRST) / timedelta(hours=1)) + 1)
         cfg = parse_config(config(coins))
+        phases = Phases()
+        phases.wrap(backtest_run, "period", "load")  # it reads every file
+        phases.wrap(backtest_run, "find_gaps", "load")
+        phases.wrap(backtest_run, "load", "report")
+        phases.wrap(backtest_run, "build", "report")
         run = run_backtest(folder, cfg, start=START, end=end)
         profiler = cProfile.Profile() if args.profile else None
         began, cpu = time.perf_counter(), time.process_time()
@@ -124,6 +158,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {len(coins)} | {result.cycles} | {bars} | {took:.1f} | {rate:.0f} | {cpu:.1f} | "
           f"{bars / cpu:.0f} | {87_600 / rate:.0f} s |")  # fmt: skip
+    load, report = phases.cpu["load"], phases.cpu["report"]
+    print(f"\nCPU seconds: loading the files {load:.1f}, the replay {cpu - load - report:.1f} "
+          f"({1000 * (cpu - load - report) / result.cycles:.2f} ms an hourly bar), the report "
+          f"{report:.1f}.")  # fmt: skip
     if profiler is not None:
         for key in ("tottime", "cumulative"):
             out = io.StringIO()
