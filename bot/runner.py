@@ -78,9 +78,26 @@ async def maybe_reload(engine: Engine, watcher: ConfigWatcher) -> None:
         await engine.store.add_event("config_rejected", "; ".join(exc.problems), level="error")
         return
     changes = describe_change(engine.config, new)
+    later = restart_only(engine.config, new)
     engine.apply_config(new)
     log.info("config reloaded", changes=changes)
     await engine.store.add_event("config_reloaded", "; ".join(changes))
+    if later:
+        line = f"[bot] {', '.join(later)}: kept until the daemon restarts"
+        log.warning("config reload: " + line)
+        await engine.store.add_event("config_restart_needed", line, level="warning")
+
+
+# read once when the daemon starts (the loop's wait, the stream opened or not)
+RESTART_ONLY = ("mode", "interval", "stream_ping_seconds")
+
+
+def restart_only(old: FileConfig, new: FileConfig) -> list[str]:
+    return [
+        f"{k} {getattr(old.bot, k)} -> {getattr(new.bot, k)}"
+        for k in RESTART_ONLY
+        if getattr(old.bot, k) != getattr(new.bot, k)
+    ]
 
 
 class Shutdown:
