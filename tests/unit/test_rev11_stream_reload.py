@@ -35,16 +35,23 @@ class FakeEngine:
         self.config = config
 
 
-async def test_a_reload_that_switches_to_stream_mode_says_it_needs_a_restart(
-    tmp_path: Path,
-) -> None:
+async def reload(tmp_path: Path, before: str, after: str) -> tuple[FakeEngine, list[Any]]:
     path = tmp_path / "hedgebot.toml"
-    engine = FakeEngine(f"[bot]\ninterval = 10\n{HEDGE}")
-    path.write_text(f'[bot]\nmode = "stream"\ninterval = 5\n{HEDGE}')
+    engine = FakeEngine(before + HEDGE)
+    path.write_text(after + HEDGE)
     watcher = ConfigWatcher(path)
     watcher.requested = True
     with capture_logs() as logs:
         await maybe_reload(engine, watcher)  # type: ignore[arg-type]
+    return engine, logs
+
+
+async def test_a_reload_that_switches_to_stream_mode_says_it_needs_a_restart(
+    tmp_path: Path,
+) -> None:
+    engine, logs = await reload(
+        tmp_path, "[bot]\ninterval = 10\n", '[bot]\nmode = "stream"\ninterval = 5\n'
+    )
     warned = [e for e in logs if e["log_level"] == "warning"]
     assert warned, logs
     text = " ".join(str(e) for e in warned)
@@ -53,11 +60,9 @@ async def test_a_reload_that_switches_to_stream_mode_says_it_needs_a_restart(
 
 
 async def test_a_reload_of_other_settings_asks_for_no_restart(tmp_path: Path) -> None:
-    path = tmp_path / "hedgebot.toml"
-    engine = FakeEngine(f'[bot]\nmode = "stream"\n{HEDGE}')
-    path.write_text(f'[bot]\nmode = "stream"\n[planner]\ncooldown_seconds = 5\n{HEDGE}')
-    watcher = ConfigWatcher(path)
-    watcher.requested = True
-    with capture_logs() as logs:
-        await maybe_reload(engine, watcher)  # type: ignore[arg-type]
+    _engine, logs = await reload(
+        tmp_path,
+        '[bot]\nmode = "stream"\n',
+        '[bot]\nmode = "stream"\n[planner]\ncooldown_seconds = 5\n',
+    )
     assert not [e for e in logs if "restart" in str(e)], logs
