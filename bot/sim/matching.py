@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from bot.sim.account import Account, Position, q8
+from bot.sim.account import CENT, Account, Position, q8
 from bot.sim.book import OrderBook
 from bot.sim.errors import INSUFFICIENT_MARGIN, SPOT_INSUFFICIENT, VenueError
 from bot.sim.feed_base import PriceFeed
@@ -243,14 +243,31 @@ class Matching:
             if order.category == "linear" and order.symbol == spec.symbol:
                 status = DEACTIVATED if order.status == UNTRIGGERED else CANCELLED
                 self._close(order, status, "EC_Liquidation")
-        price = self.market.mark(spec)
+        mark = self.market.mark(spec)
+        price, fee = self._bankruptcy(pos, mark)
         size = pos.size
-        fee = q8(abs(size) * price * self.config.perp_taker_fee)
         self.account.apply_perp_trade(pos, -size, price, fee, self.now)
         exec_id = self._record_position_event(
-            pos, "BustTrade", size, price, fee, self.config.perp_taker_fee
+            pos, "BustTrade", size, price, fee, self.config.perp_taker_fee, mark
         )
         self.liquidations.append(Liquidation(spec.symbol, self.now, size, price, exec_id))
+
+    def _bankruptcy(self, pos: Position, mark: Decimal) -> tuple[Decimal, Decimal]:
+        """Bybit takes a liquidated position over at its bankruptcy price: here the price at
+        which closing it, taker fee included, leaves the account's margin balance at zero. The
+        margin left is lost (a liquidation just past maintenance leaves nothing), and a move past
+        it within one step is the insurance fund's loss, not a negative balance. The price is on
+        the tick in the trader's favour and the fee is capped at what is left, so rounding never
+        takes the balance below zero."""
+        size, rate = pos.size, self.config.perp_taker_fee
+        balance = self.account.margin_balance()
+        raw = (size * mark - balance) / (size - abs(size) * rate)
+        price = max(
+            pos.spec.tick, on_tick(raw, pos.spec.tick, ROUND_CEILING if size > 0 else ROUND_FLOOR)
+        )
+        left = balance + size * (price - mark)  # the margin after the close, before its fee
+        fee = max(ZERO, min(q8(abs(size) * price * rate), left.quantize(CENT, ROUND_FLOOR)))
+        return price, fee
 
     def _settle_funding(self, at: datetime) -> None:
         for pos in self.account.positions.values():
@@ -263,7 +280,14 @@ class Matching:
             self._record_position_event(pos, "Funding", pos.size, mark, paid, rate)
 
     def _record_position_event(
-        self, pos: Position, kind: str, size: Decimal, price: Decimal, fee: Decimal, rate: Decimal
+        self,
+        pos: Position,
+        kind: str,
+        size: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        rate: Decimal,
+        mark: Decimal | None = None,
     ) -> str:
         exec_id, seq = self.ids.execution()
         side = "Buy" if size > 0 else "Sell"
@@ -284,7 +308,7 @@ class Matching:
                 fee_currency=pos.spec.quote,
                 is_maker=False,
                 time=self.now,
-                mark_price=price,
+                mark_price=price if mark is None else mark,
                 closed_size=abs(size) if kind == "BustTrade" else ZERO,
             )
         )

@@ -175,15 +175,6 @@ def test_a_damaged_history_file_is_named_in_one_line(tmp_path: Path) -> None:
     assert "BTCUSDT_perp_1h.csv" in run.output and "unexpected" not in run.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sim/matching.py:237 _liquidate closes the position at the MARK, so a move past the "
-    "bankruptcy price within one step (an hourly bar in a backtest) leaves the wallet negative "
-    "(-508.62 USDT here), and a liquidation just below maintenance leaves the trader the "
-    "maintenance margin; Bybit takes the position over at the bankruptcy price (the account's "
-    "margin is lost, the insurance fund covers the rest). Proposed fix: execute the BustTrade "
-    "at the bankruptcy price, never leaving the account below zero",
-)
 def test_a_liquidation_never_leaves_a_negative_wallet() -> None:
     from decimal import Decimal
 
