@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-import structlog
+# structlog.dev loads rich (~50 ms of every command's start) when it is installed, for pretty
+# tracebacks hedgebot does not use (_plain_traceback below): hidden while structlog loads
+_HIDE_RICH = "rich" not in sys.modules
+if _HIDE_RICH:
+    sys.modules["rich"] = None  # type: ignore[assignment]
+try:
+    import structlog
+finally:
+    if _HIDE_RICH:
+        del sys.modules["rich"]
 
 REDACTED = "***"
 _SECRET_KEY = re.compile(r"(secret|password|passwd|api_?key|token|signature|sign$|auth)", re.I)

@@ -6,7 +6,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("sqlalchemy", "ccxt", "fastapi", "uvicorn", "scipy", "matplotlib", "apprise", "alembic")
+HEAVY = (
+    "sqlalchemy",
+    "ccxt",
+    "fastapi",
+    "uvicorn",
+    "scipy",
+    "matplotlib",
+    "apprise",
+    "alembic",
+    "rich",
+)
 
 
 def _imported(code: str) -> list[str]:
