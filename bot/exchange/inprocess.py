@@ -74,6 +74,10 @@ class InProcessExchange(InProcessBatch):
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
         self._specs = {unified_symbol(m): m for m in venue.config.markets}
+        # the venue's (category, id) -> unified symbol: every row read names its market
+        self._unified: dict[tuple[str, str], str] = {
+            (m.category, m.symbol): u for u, m in reversed(self._specs.items())
+        }
 
     def __repr__(self) -> str:
         return f"InProcessExchange(markets={len(self._specs)}, now={self.venue.now.isoformat()})"
@@ -85,7 +89,10 @@ class InProcessExchange(InProcessBatch):
         return spec
 
     def _symbol(self, category: str, venue_symbol: str) -> str:
-        return unified_symbol(self.venue.spec(category, venue_symbol))
+        found = self._unified.get((category, venue_symbol))
+        return (
+            found if found is not None else unified_symbol(self.venue.spec(category, venue_symbol))
+        )
 
     # ---- reads ---------------------------------------------------------------------------------
     async def load_markets(self) -> Mapping[str, MarketInfo]:
@@ -115,8 +122,8 @@ class InProcessExchange(InProcessBatch):
 
     async def fetch_positions(self) -> Mapping[str, PerpPosition]:
         return {
-            unified_symbol(row.spec): PerpPosition(
-                symbol=unified_symbol(row.spec),
+            (symbol := self._symbol(row.spec.category, row.spec.symbol)): PerpPosition(
+                symbol=symbol,
                 size=row.size,
                 entry_price=row.entry,
                 mark_price=row.mark,
