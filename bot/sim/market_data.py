@@ -7,9 +7,15 @@ execPrice and a different markPrice). Quotes sit around it (``spread_bps``) and 
 at it +/- ``slippage_bps``. The mark serves margin, PnL, liquidation and MarkPrice triggers.
 
 Funding: each perp settles on its own grid (``MarketSpec.funding_minutes``: 60, 240 or 480). The
-ticker's ``fundingRate`` is a forecast, as Bybit's is (computed from the premium index during the
-interval): here it moves linearly from the last settled rate to the rate that will settle, so it
-equals that rate only at the settlement.
+ticker's ``fundingRate`` is a forecast from what is known now, never the rate that will settle (a
+replay's history holds it, but no trader knew it before the settlement). Bybit's formula: F = P +
+clamp(I - P, -0.05%, +0.05%), with I the interest rate (0.01% per 8 h, pro rata) and P the premium
+index averaged over the interval so far, each minute weighted by its rank (1, 2, ...). Here P is
+the perp's close over the spot's, (perp - spot) / spot, of each feed bar closed since the last
+settlement, weighted by its rank in the interval; before one has closed, the last settled rate.
+(On the 2020-2023 hourly history at 7/8 of the interval it tracks the coming rate with correlation
+0.91 for BTC and 0.96 for ETH, against 0.79 and 0.78 for the last settled rate.) The settlement
+pays the feed's rate, not the forecast.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ BPS = Decimal(10_000)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 RATE_QUANTUM = Decimal("0.00000001")
+INTEREST_8H = Decimal("0.0001")  # Bybit's interest rate I per 8 h interval
+FUNDING_CLAMP = Decimal("0.0005")  # the clamp of I - P
 ZERO = Decimal(0)
 
 
@@ -65,6 +73,8 @@ class MarketData:
         self._tickers: dict[tuple[str, str], TickerRow] = {}
         self._tickers_now: datetime | None = None
         self._grids: dict[str, timedelta] = {}  # each base's funding grid in the feed
+        # per base: (interval start, bars read up to, sum of rank x premium, sum of ranks)
+        self._premiums: dict[str, tuple[datetime, datetime, Decimal, Decimal]] = {}
 
     def update(self, at: datetime) -> None:
         self._points = dict(self.feed.prices(at))
@@ -145,14 +155,53 @@ class MarketData:
     def predicted_rate(
         self, spec: MarketSpec, now: datetime, last: datetime | None = None
     ) -> Decimal:
-        """``last``: the settlement at or before ``now``, when the caller has it."""
+        """The forecast (module docstring). ``last``: the settlement at or before ``now``, when
+        the caller has it."""
         interval = spec.funding_interval
         if last is None:
             last = floor_time(now, interval)
-        nxt = last + interval
-        before, after = self.funding_rate(spec, last), self.funding_rate(spec, nxt)
-        elapsed = Decimal((now - last) // SECOND) / Decimal(interval // SECOND)
-        return (before + (after - before) * elapsed).quantize(RATE_QUANTUM)
+        premium = self._premium(spec.base, last, now)
+        if premium is None:
+            return self.funding_rate(spec, last)
+        interest = INTEREST_8H * Decimal(interval // SECOND) / Decimal(8 * 3600)
+        clamp = max(-FUNDING_CLAMP, min(FUNDING_CLAMP, interest - premium))
+        return (premium + clamp).quantize(RATE_QUANTUM)
+
+    def _premium(self, base: str, last: datetime, now: datetime) -> Decimal | None:
+        """The rank-weighted premium of the bars closed in [last, now]; each call reads only the
+        bars closed since the previous one (tickers are asked for at every step)."""
+        res = self.feed.resolution
+        state = self._premiums.get(base)
+        if state is None or state[0] != last or state[1] > now:
+            state = (last, last, ZERO, ZERO)
+        _, until, weighted, weights = state
+        upto = floor_time(now, res)  # bars opening before it are complete at ``now``
+        if upto > until:
+            for ts, perp, spot in self._closes(base, until, upto):
+                if spot:
+                    rank = (ts - last) // res + 1
+                    weighted += rank * (perp - spot) / spot
+                    weights += rank
+            self._premiums[base] = (last, upto, weighted, weights)
+        return weighted / weights if weights else None
+
+    def _closes(
+        self, base: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, Decimal, Decimal]]:
+        """(open time, perp close, spot close) of the bars opening in [start, end). One bar, the
+        one the current prices close (each step of a backtest), is read from them: a bar missing
+        in a replay then counts at the close carried over it, as the prices do."""
+        res = self.feed.resolution
+        point = self._points.get(base)
+        now = self.at
+        single = end - start == res and now is not None and end == floor_time(now, res)
+        if single and point is not None:
+            return [(start, point.perp, point.spot)]
+        spots = {b.ts: b.close for b in self.feed.bars(base, "spot", start, end, res)}
+        return [
+            (b.ts, b.close, spots.get(b.ts, ZERO))
+            for b in self.feed.bars(base, "perp", start, end, res)
+        ]
 
     def funding_forecast(self, spec: MarketSpec, now: datetime) -> tuple[Decimal, datetime]:
         """A perp's forecast rate and its next settlement (the ticker's funding fields)."""

@@ -46,15 +46,6 @@ def _history(folder: Path, next_rate: str) -> Path:
     return folder
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sim/market_data.py:139 predicted_rate interpolates between the last settled rate "
-    "and the NEXT one, read from the history file before it settled (weight: the elapsed part "
-    "of the interval, 7/8 at 07:00); the `funding` strategy decides on it, so a backtest cuts "
-    "the hedge before a negative settlement it could not have known. Proposed fix: a forecast "
-    "from data up to now only, e.g. the last settled rate, or Bybit's formula on the mark-vs-"
-    "spot premium of the bars closed so far",
-)
 def test_the_predicted_funding_rate_does_not_read_the_coming_settlement(tmp_path: Path) -> None:
     """At 07:00 the rate that settles at 08:00 is not known yet: two histories that differ only
     in that future settlement must give a backtest the same forecast at 07:00."""

@@ -175,8 +175,9 @@ def test_tickers_and_klines_never_look_past_now() -> None:
     (ticker,) = venue.tickers("linear", "BTCUSDT")
     assert ticker.bid < ticker.last < ticker.ask  # quotes around the perp's own price
     assert ticker.next_funding == datetime(2024, 1, 1, 8, tzinfo=UTC)
-    settled, coming = (feed.funding_rate("BTC", T0 + h * HOUR) for h in (-7, 1))
-    assert min(settled, coming) <= ticker.funding_rate <= max(settled, coming)
+    coming = feed.funding_rate("BTC", T0 + HOUR)
+    # Bybit's formula on the premium so far: the interest rate while it stays within 0.05% of it
+    assert ticker.funding_rate == D("0.0001") != coming
     bars = venue.klines("linear", "BTCUSDT", HOUR, limit=3)
     assert [b.ts for b in bars] == [T0 - 2 * HOUR, T0 - HOUR, T0]
     assert bars[-1].close == venue.market.last(venue.spec("linear", "BTCUSDT"))
@@ -204,3 +205,22 @@ def test_synthetic_venue_runs_a_day_deterministically() -> None:
     first = run()
     assert first == run()
     assert len(first[1]) >= 4  # the trade and three funding settlements at least
+
+
+def test_the_funding_forecast_does_not_depend_on_how_the_clock_got_there() -> None:
+    """Stepped bar by bar (a backtest: each new bar read from the current prices) or started at
+    07:00 (the bars since the settlement read at once), the forecast at 07:00 is the same."""
+    from pathlib import Path
+
+    from bot.sim.replay import ReplayFeed
+
+    sample = Path(__file__).resolve().parents[2] / "bot" / "backtest" / "sample"
+    t0 = datetime(2020, 3, 12, tzinfo=UTC)  # the crash: the premium moves every hour
+    stepped = Venue(ReplayFeed(sample), t0)
+    seen = set()
+    for h in range(1, 8):
+        stepped.advance_to(t0 + h * HOUR)
+        seen.add(stepped.tickers("linear", "BTCUSDT")[0].funding_rate)
+    jumped = Venue(ReplayFeed(sample), t0 + 7 * HOUR)
+    assert len(seen) > 2  # the forecast moved with the premium
+    assert stepped.tickers("linear", "BTCUSDT") == jumped.tickers("linear", "BTCUSDT")

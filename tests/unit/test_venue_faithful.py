@@ -11,7 +11,6 @@ import pytest
 
 from bot.sim.manual import ManualFeed
 from bot.sim.markets import VenueConfig
-from bot.sim.synthetic import SyntheticFeed
 from bot.sim.venue import Venue
 from tests.fixtures.sim.venue_orders import perp
 
@@ -120,18 +119,22 @@ def test_funding_settles_on_each_instruments_own_interval(feed: ManualFeed) -> N
         VenueConfig.for_bases(["BTC"], funding_minutes={"BTC": 120})
 
 
-def test_the_ticker_funding_rate_is_a_forecast_not_the_rate_that_settles() -> None:
-    feed = SyntheticFeed({"BTC": 60000, "ETH": 3000}, seed=11, origin=T0)
-    venue = Venue(feed, datetime(2024, 1, 1, 4, 0, tzinfo=UTC))  # half way to 08:00
-    spec = venue.spec("linear", "BTCUSDT")
-    before, settles = (
-        feed.funding_rate("BTC", datetime(2024, 1, 1, h, tzinfo=UTC)) for h in (0, 8)
-    )
-    assert before != settles
+def test_the_ticker_funding_rate_is_bybits_formula_on_the_premium_so_far(feed: ManualFeed) -> None:
+    # Bybit help centre, "Introduction to Funding Rate": F = P + clamp(I - P, 0.05%, -0.05%),
+    # I = 0.01% per 8 h, P the premium index of the interval so far, minute i weighted by i
+    feed.set(T0 - 30 * MIN, "BTC", spot=60000, perp=60060, mark=60000)  # +0.1% from 00:30
+    venue = Venue(feed, T0)  # 01:00: sixty minute bars since the 00:00 settlement
+    ranks = range(1, 61)  # the bar opening 00:29 closes at 00:30: ranks 30 to 60 at +0.1%
+    premium = sum(D(r) * D("0.001") for r in ranks if r >= 30) / sum(ranks)
     (ticker,) = venue.tickers("linear", "BTCUSDT")
-    assert ticker.funding_rate != settles
-    assert ticker.funding_rate == ((before + settles) / 2).quantize(D("0.00000001"))
+    assert ticker.funding_rate == (premium - D("0.0005")).quantize(D("0.00000001"))  # clamped
+    feed.set(T0 + MIN, "BTC", spot=60000, perp=60000, mark=60000)
     venue.place_order(perp("Sell", "0.1"))
     venue.advance_to(datetime(2024, 1, 1, 8, 0, tzinfo=UTC))
     (paid,) = venue.executions("linear", exec_type="Funding")
-    assert paid.fee_rate == settles == venue.market.funding_rate(spec, paid.time)
+    assert paid.fee_rate == D("0.0001")  # the settlement pays the feed's rate, not the forecast
+    (ticker,) = venue.tickers("linear", "BTCUSDT")
+    assert ticker.funding_rate == D("0.0001")  # no bar closed since: the last settled rate
+    venue.advance_to(datetime(2024, 1, 1, 9, 0, tzinfo=UTC))
+    (ticker,) = venue.tickers("linear", "BTCUSDT")
+    assert ticker.funding_rate == D("0.0001")  # no premium: the interest rate
