@@ -346,9 +346,14 @@ def _with_store(fn: Callable[[Any], Awaitable[T]]) -> T:
 @handles_errors
 def status(fmt: str) -> None:
     """Trading state, last cycle, hedges (current vs target) and recent orders."""
-    from bot.review.queries import status_rows
+    from bot.review.status_lite import status_lite
 
-    sections = _with_store(status_rows)
+    # a SQLite file at head is read without SQLAlchemy (fast); anything else by the Store
+    sections = status_lite(_runtime(None).database_url)
+    if sections is None:
+        from bot.review.queries import status_rows
+
+        sections = _with_store(status_rows)
     if fmt == "json":
         click.echo(
             json.dumps({k: json.loads(render(v, "json")) for k, v in sections.items()}, indent=2)

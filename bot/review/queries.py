@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from bot.domain import TradingState
+from bot.store.records import StoredCycle, StoredIntent, StoredTarget
 
-from bot.store import ledger
-from bot.store.repo import Store
+if TYPE_CHECKING:
+    from bot.store.repo import Store
+
+
+STATUS_CYCLES, STATUS_ORDERS = 5, 20  # the newest cycles and intents `status` reads
 
 
 async def status_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
     state, reason = await store.trading_state()
-    cycles = await store.cycles(limit=5)
-    done = [c for c in cycles if c.outcome != "started"]
-    last = cycles[0] if cycles else None
+    cycles = await store.cycles(limit=STATUS_CYCLES)
     targets = await store.last_targets()
-    open_intents = await store.intents(statuses=None, limit=20)
+    open_intents = await store.intents(statuses=None, limit=STATUS_ORDERS)
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.store import ledger
+
     async with AsyncSession(store.engine) as session:  # every payment, none left out
         received = await ledger.funding_total(session)
+    return status_tables(state, reason, cycles, targets, open_intents, received)
+
+
+def status_tables(
+    state: TradingState,
+    reason: str,
+    cycles: Sequence[StoredCycle],
+    targets: Mapping[tuple[str, str], StoredTarget],
+    open_intents: Sequence[StoredIntent],
+    received: Decimal,
+) -> dict[str, list[dict[str, Any]]]:
+    """The tables of `status` from what it read (by the Store, or bot.review.status_lite)."""
+    done = [c for c in cycles if c.outcome != "started"]
+    last = cycles[0] if cycles else None
     summary = [
         {
             "trading_state": state.value,

@@ -2,19 +2,13 @@
 
 ``status``, ``run`` and every command that opens the database check the revision first; Alembic
 (and its Mako templates) cost a few hundred ms to import, so it loads only to migrate
-(``bot.store.migrate``). The head is read from the shipped scripts' ``revision`` and
-``down_revision`` lines (tests/unit/test_store_revision.py checks it against Alembic's answer)."""
+(``bot.store.migrate``). The head: ``bot.store.schema_head``."""
 
 from __future__ import annotations
-
-import re
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-import migrations
 from bot.logging import get_logger
 from bot.store.db import (
     DatabaseUnavailable,
@@ -24,27 +18,7 @@ from bot.store.db import (
     sqlite_file,
     unavailable,
 )
-
-MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
-VERSION_TABLE = "alembic_version"  # Alembic's own bookkeeping table
-_ASSIGNED = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
-_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
-
-
-@cache
-def head_revision() -> str:
-    """The newest migration: the one no other script names as its down_revision."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        found = dict(_ASSIGNED.findall(script.read_text(encoding="utf-8")))
-        if "revision" in found:
-            revisions.update(_QUOTED.findall(found["revision"]))
-            parents.update(_QUOTED.findall(found.get("down_revision", "")))
-    heads = revisions - parents
-    if len(heads) != 1:
-        raise RuntimeError(f"expected one head among the migrations in {MIGRATIONS_DIR}: {heads}")
-    return heads.pop()
+from bot.store.schema_head import VERSION_TABLE, head_revision
 
 
 async def current_revision(url: str) -> str | None:

@@ -56,3 +56,15 @@ def test_ccxt_loads_the_exchange_classes_asked_for_only() -> None:
 
 def test_alerts_without_a_url_load_no_apprise() -> None:
     assert "apprise" not in _imported("from bot.notify.channel import Notifier\nNotifier([])")
+
+
+async def test_status_on_sqlite_loads_no_sqlalchemy(tmp_path) -> None:
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    await upgrade(url)
+    code = (
+        "import bot.cli\nfrom bot.review.status_lite import status_lite\n"
+        f"assert status_lite({url!r}) is not None"
+    )
+    assert _imported(code) == []
