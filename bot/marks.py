@@ -84,6 +84,7 @@ def build_marks(
         pos = snapshot.positions.get(symbol)
         size = pos.size if pos is not None else ZERO
         mark = snapshot.price(symbol) if pos is None else pos.mark_price
+        ticker = snapshot.tickers.get(symbol)
         upnl = pos.unrealized_pnl if pos is not None else ZERO
         for hedge, share in sorted(_shares(symbol, size, targets).items()):
             asset = spot_of[hedge]
@@ -107,6 +108,7 @@ def build_marks(
                     target_size=targets[hedge],
                     band=band,
                     protected=share >= 0 or _protected(snapshot, symbol),
+                    perp_last=ticker.last if ticker is not None else None,
                 )
             )
     return rows

@@ -109,6 +109,8 @@ def _signed(side: Side, qty: Decimal) -> Decimal:
 
 
 def _fill_parts(fills: Iterable[StoredFill], ref: Decimal, end: Decimal, base: str) -> Parts:
+    """PnL of the fills from their price to ``end``; slippage against ``ref``, the market's price
+    at the mark before them."""
     parts = Parts()
     for f in fills:
         q = _signed(f.side, f.qty)
@@ -209,7 +211,10 @@ def _interval(
         if after is None or group[0].perp_mark is None or after.perp_mark is None:
             continue
         m0, m1 = group[0].perp_mark, after.perp_mark
-        parts = _fill_parts(fills_of[symbol], m0, m1, "")
+        # orders fill at the perp's last price: slippage is measured from it (the mark in rows
+        # written before it was kept, where the last-vs-mark basis then counts as slippage)
+        last = group[0].perp_last
+        parts = _fill_parts(fills_of[symbol], m0 if last is None else last, m1, "")
         parts.perp, parts.spot = (group[0].position_size or ZERO) * (m1 - m0) + parts.spot, ZERO
         for p in funding_of[symbol]:
             if p.amount >= 0:

@@ -154,6 +154,8 @@ class MarkRow(Base):
     band: Mapped[Decimal | None] = mapped_column(Money)
     protected: Mapped[bool | None]  # a stop rests for this short
     equity: Mapped[Decimal] = mapped_column(Money)
+    # the perp's last traded price (orders fill at it, not at the mark); NULL before rev 0003
+    perp_last: Mapped[Decimal | None] = mapped_column(Money)
 
 
 class EventRow(Base):

@@ -234,3 +234,4 @@ class MarkRecord:
     target_size: Decimal | None = None
     band: Decimal | None = None
     protected: bool | None = None
+    perp_last: Decimal | None = None  # the perp's last traded price (None in older rows)

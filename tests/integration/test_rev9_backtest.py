@@ -1,13 +1,12 @@
-"""Reviewer rev9 (issue 9): defects shown through backtests. Those in code rev9 does not own
-(bot/backtest/**, the venue model, the store's schema) are strict xfails naming the cause and a
-proposed fix; the others were fixed with their test."""
+"""Reviewer rev9 (issue 9): defects shown through backtests. Those in code rev9 did not own
+(bot/backtest/**, the venue model, the store's schema) were strict xfails naming the cause and a
+proposed fix, since fixed (helper fix9); the others were fixed with their test."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -61,15 +60,6 @@ def test_the_predicted_funding_rate_does_not_read_the_coming_settlement(tmp_path
     assert seen[0] == seen[1], f"forecast at 07:00 moved with the 08:00 settlement: {seen}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/review/report_calc.py:_interval measures a perp fill's slippage against the "
-    "perp's MARK at the previous snapshot (the only perp price a mark row keeps, "
-    "bot/store/models.py MarkRow), but orders fill at the perp's LAST price: the last-vs-mark "
-    "basis is booked as slippage, negative in contango, and makes hedge_cost_per_year "
-    "negative. Proposed fix: keep the perp's last price in the mark (new MarkRow column + "
-    "migration, bot/marks.py) and measure perp slippage against it",
-)
 def test_slippage_and_hedge_cost_are_costs_when_every_order_pays_2_bp() -> None:
     """The backtest venue fills every market order 2 bp worse than the market's last price and
     charges taker fees; a day of direct hedges (example.toml, 2020-03-05) reported slippage of

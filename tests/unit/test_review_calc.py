@@ -47,6 +47,21 @@ def test_a_shared_perp_is_split_by_the_targets_and_events_ordered_by_cycle() -> 
     assert cycle_of("hb-ab12-2-BTCUSDT-h0") == 2 and cycle_of("manual-1") == -1
 
 
+def test_perp_slippage_is_measured_from_the_last_price_or_the_mark_in_older_rows() -> None:
+    """Perp orders fill at the perp's last price: a sell at 99.98 with the last at 100 slipped
+    0.02, even with the mark at 99 (the basis is no cost). A row without the last price (written
+    before it was kept) falls back to the mark."""
+    from dataclasses import replace
+
+    before = _mark(0, "btc", "BTC", "1", "100", "0", "0", "99", "-1")
+    after = _mark(1, "btc", "BTC", "1", "100", "-1", "-1", "99", "-1")
+    sell = StoredFill(1, "a", "o", "hb-ab12-1-BTCUSDT-h0", BTC, Side.SELL, D(1), D("99.98"), D(0), "USDT", T0, None, D(0))  # fmt: skip
+    att = attribute([replace(before, perp_last=D(100)), after], [sell], [])
+    assert att is not None and att.total.total.slippage == D("0.02")
+    old = attribute([before, after], [sell], [])
+    assert old is not None and old.total.total.slippage == D("-0.98")  # the basis, as before
+
+
 def test_effectiveness_and_drawdown() -> None:
     assert effectiveness([0.0, 0.0, 0.0], [0.01, -0.01, 0.02]) == 1.0
     assert effectiveness([0.01, -0.01], [0.01, -0.01]) == 0.0
