@@ -28,8 +28,8 @@ from aiohttp import web
 from bot.sim.bybit_auth import Credentials
 from bot.sim.bybit_http import BybitFront
 from bot.sim.faults import Faults
-from bot.sim.feed_base import FeedRangeError, PriceFeed
-from bot.sim.markets import VenueConfig
+from bot.sim.feed_base import FeedRangeError, PriceFeed, funding_interval
+from bot.sim.markets import FUNDING_MINUTES, VenueConfig
 from bot.sim.ratelimit import SimLimits
 from bot.sim.replay import ReplayFeed
 from bot.sim.scenario import Scenario
@@ -160,8 +160,10 @@ async def start_simulator(
                 data_dir=data_dir, seed=seed, start=start, wallet=wallet
             )
             start = start or default_start
-        if config is None:
-            config = VenueConfig.for_bases(feed.bases, wallet=wallet)
+        if config is None:  # each perp settles on its feed's grid (a replay's 4-hourly history)
+            minutes = {b: funding_interval(feed, b) // timedelta(minutes=1) for b in feed.bases}
+            listed = {b: m for b, m in minutes.items() if m in FUNDING_MINUTES}
+            config = VenueConfig.for_bases(feed.bases, wallet=wallet, funding_minutes=listed)
         venue = Venue(feed, start or datetime.now(UTC).replace(second=0, microsecond=0), config)
     if scenario is not None:
         if not isinstance(scenario, Scenario):

@@ -61,11 +61,20 @@ async def test_replay_feed_from_a_data_directory(tmp_path: Path) -> None:
     (tmp_path / "BTCUSDT_perp_1h.csv").write_text(
         "timestamp,open,high,low,close,volume\n" + "\n".join(rows)
     )
+    settlements = [
+        f"{(t0 + timedelta(hours=h)).strftime('%Y-%m-%dT%H:%M:%SZ')},0.0001"
+        for h in range(0, 24 * 40, 4)
+    ]  # 4-hourly, as Bybit lists some perps: the venue settles them so
+    (tmp_path / "BTCUSDT_funding.csv").write_text(
+        "timestamp,funding_rate\n" + "\n".join(settlements)
+    )
     sim = await start_simulator(data_dir=tmp_path, wallet={"USDT": 1000})
     try:
         assert sim.venue.now == t0 + timedelta(days=30, hours=1)  # after the warm-up
         (ticker,) = sim.venue.tickers("linear", "BTCUSDT")
         assert ticker.last == Decimal(100 + 24 * 30)
+        assert sim.venue.spec("linear", "BTCUSDT").funding_minutes == 240
+        assert ticker.next_funding == t0 + timedelta(days=30, hours=4)
     finally:
         await sim.stop()
 
