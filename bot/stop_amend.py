@@ -11,8 +11,8 @@ the next cycle plans from what it then sees (amending again is harmless: no orde
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
+from decimal import Decimal
 
 from bot.domain import IntentStatus, OpenOrder, OrderAck, OrderIntent
 from bot.errors import OrderNotFound, OrderRejected
@@ -51,12 +51,18 @@ def amendable(plan: StopPlan, resting: Sequence[OpenOrder]) -> tuple[list[Pair],
     return pairs, rest
 
 
-async def send_amends(port: ExchangePort, pairs: Sequence[Pair]) -> list[object]:
-    """Every amendment at once; one outcome (ack or error) per pair. No store access here, so
-    it can run beside other sends."""
-    return list(
-        await asyncio.gather(*(_amend(port, o, i) for o, i in pairs), return_exceptions=True)
-    )
+async def send_amends(port: ExchangePort, pairs: Sequence[Pair]) -> Sequence[object]:
+    """Every amendment at once (in batches where the venue takes them); one outcome (ack or
+    error) per pair. No store access here, so it can run beside other sends."""
+    if not pairs:
+        return []
+    amends = [(o.symbol, str(o.client_order_id), i.qty, _trigger(i)) for o, i in pairs]
+    return await port.amend_stops(amends)
+
+
+def _trigger(intent: OrderIntent) -> Decimal:
+    assert intent.trigger_price is not None  # amendable() pairs stops only
+    return intent.trigger_price
 
 
 async def record_amends(
@@ -88,12 +94,6 @@ async def record_amends(
         elif isinstance(outcome, BaseException):
             raise outcome  # not the venue's answer: the process is going down
     return amended, StopPlan(tuple(place), tuple(cancel))
-
-
-async def _amend(port: ExchangePort, order: OpenOrder, intent: OrderIntent) -> OrderAck:
-    assert intent.trigger_price is not None  # amendable() pairs stops only
-    cid = str(order.client_order_id)
-    return await port.amend_stop(order.symbol, cid, intent.qty, intent.trigger_price)
 
 
 async def _record(store: Store, order: OpenOrder, intent: OrderIntent) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from ccxt.base import errors as ccxt_errors
 
 from bot.domain import IntentStatus, MarketKind, OrderAck, OrderIntent
-from bot.errors import AmbiguousSubmit, ExchangeError, OrderRejected
+from bot.errors import AmbiguousSubmit, ExchangeError, OrderRejected, TransientError
 from bot.exchange.ccxt_orders import CcxtOrders
 from bot.exchange.classify import CREATE_ORDER, classify, is_duplicate_client_id
 
@@ -202,31 +202,66 @@ class CcxtBatch(CcxtOrders):
 
     # -- amend --------------------------------------------------------------------------------
 
-    async def amend_stop(
-        self, symbol: str, client_order_id: str, qty: Decimal, trigger_price: Decimal
-    ) -> OrderAck:
-        await self.load_markets()
-        market = self._market(symbol)
+    def _amend_args(self, symbol: str, cid: str, qty: Decimal, trigger: Decimal) -> dict[str, Any]:
         if not self._profile.amend_stops:
             raise OrderRejected(
                 f"{self._profile.name}: stops are not amended here", operation=AMEND_ORDER
             )
         params = {
-            self._profile.client_id_param: client_order_id,
-            self._profile.stop_price_param: str(trigger_price),
+            self._profile.client_id_param: cid,
+            self._profile.stop_price_param: str(trigger),
             **self._profile.stop_params,
         }
-        amount = float(qty / market.contract_size)
+        amount = float(qty / self._market(symbol).contract_size)
         # ccxt wants a type and side to build the request, but Bybit's amend sends neither
+        return {"id": None, "symbol": symbol, "type": "market", "side": "buy"} | {
+            "amount": amount,
+            "price": None,
+            "params": params,
+        }
+
+    async def amend_stop(
+        self, symbol: str, client_order_id: str, qty: Decimal, trigger_price: Decimal
+    ) -> OrderAck:
+        await self.load_markets()
+        a = self._amend_args(symbol, client_order_id, qty, trigger_price)
         order = await self._once(
             AMEND_ORDER,
             self._client.edit_order,
-            None,
-            symbol,
-            "market",
-            "buy",
-            amount,
-            None,
-            params,
+            *(None, symbol, a["type"], a["side"], a["amount"], None, a["params"]),
         )
         return OrderAck(client_order_id, str(order.get("id") or ""), IntentStatus.OPEN)
+
+    async def amend_stops(
+        self, amends: Sequence[tuple[str, str, Decimal, Decimal]]
+    ) -> Sequence[OrderAck | BaseException]:
+        items = list(amends)
+        return await self._grouped(
+            [a[0] for a in items],
+            lambda i: self.amend_stop(*items[i]),
+            lambda chunk: self._amend_batch([items[i] for i in chunk]),
+        )
+
+    async def _amend_batch(
+        self, amends: list[tuple[str, str, Decimal, Decimal]]
+    ) -> list[OrderAck | BaseException]:
+        """Bybit's amend-batch (ccxt edit_orders): each amendment answered on its own. A lost
+        answer leaves each unknown (TransientError): the stop rests, moved or not."""
+        orders = [self._amend_args(*a) for a in amends]
+        rows = await self._once(AMEND_ORDER, self._client.edit_orders, orders)
+        if not isinstance(rows, list) or len(rows) != len(amends):
+            raise TransientError(
+                "edit_orders: the answer does not account for every order", operation=AMEND_ORDER
+            )
+        out: list[OrderAck | BaseException] = []
+        for (_, cid, _, _), row in zip(amends, rows, strict=True):
+            info = row.get("info") or {}
+            code = info.get("code")
+            if code not in (None, 0, "0"):
+                refusal = self._venue_error(code, info.get("msg"))
+                out.append(classify(refusal, AMEND_ORDER, secrets=self._secrets()))
+            elif not row.get("id"):
+                out.append(TransientError("amended without an order id", operation=AMEND_ORDER))
+            else:
+                out.append(OrderAck(cid, str(row["id"]), IntentStatus.OPEN))
+        return out

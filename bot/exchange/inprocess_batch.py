@@ -53,6 +53,17 @@ class InProcessBatch:
                 outcomes.append(exc)
         return outcomes
 
+    async def amend_stops(
+        self, amends: Sequence[tuple[str, str, Decimal, Decimal]]
+    ) -> Sequence[OrderAck | BaseException]:
+        outcomes: list[OrderAck | BaseException] = []
+        for amend in amends:
+            try:
+                outcomes.append(await self.amend_stop(*amend))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
     async def amend_stop(
         self,
         symbol: str,

@@ -93,6 +93,13 @@ class ExchangePort(Protocol):
         refused (or the venue does not amend), TransientError when the outcome is unknown."""
         ...
 
+    async def amend_stops(
+        self, amends: Sequence[tuple[str, str, Decimal, Decimal]]
+    ) -> Sequence[OrderAck | BaseException]:
+        """amend_stop for several (symbol, client order id, qty, trigger) in as few requests as
+        the venue allows (Bybit: amend-batch); one outcome per amendment, in order."""
+        ...
+
     async def fetch_fills(
         self, symbol: str | None, since: datetime | None, until: datetime | None = None
     ) -> Sequence[Fill]:

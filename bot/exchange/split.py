@@ -129,6 +129,14 @@ class SplitExchange:
             sides, lambda port, picked: port.cancel_orders([cancels[n] for n in picked])
         )
 
+    async def amend_stops(
+        self, amends: Sequence[tuple[str, str, Decimal, Decimal]]
+    ) -> Sequence[OrderAck | BaseException]:
+        sides = [await self._side(a[0]) for a in amends]
+        return await self._each_side(
+            sides, lambda port, picked: port.amend_stops([amends[n] for n in picked])
+        )
+
     async def _each_side(
         self, sides: list[ExchangePort], send: Callable[[ExchangePort, list[int]], Awaitable[Any]]
     ) -> list[Any]:

@@ -46,6 +46,14 @@ class FaultyPort:
             await asyncio.gather(*(self.create_order(i) for i in intents), return_exceptions=True)
         )
 
+    async def amend_stops(
+        self, amends: Sequence[tuple[str, str, Decimal, Decimal]]
+    ) -> list[OrderAck | BaseException]:
+        # one at a time through amend_stop, so the refusal above applies to each
+        return list(
+            await asyncio.gather(*(self.amend_stop(*a) for a in amends), return_exceptions=True)
+        )
+
     async def amend_stop(
         self, symbol: str, client_order_id: str, qty: Decimal, trigger_price: Decimal
     ) -> OrderAck:

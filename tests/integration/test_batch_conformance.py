@@ -74,6 +74,8 @@ async def batches(port: ExchangePort, venue: Venue) -> dict[str, Any]:
     out["amend kept the id"] = amended.venue_order_id == acks[3].venue_order_id
     out["amend gone"] = await call(port.amend_stop(PERP, "never", D("0.4"), D(68000)))
     out["amend below mark"] = await call(port.amend_stop(PERP, "sl-1", D("0.4"), D(100)))
+    several = [(PERP, "sl-2", D("0.2"), D(71000)), (PERP, "never", D(1), D(71000))]
+    out["amended several"] = [_same(a) for a in await port.amend_stops(several)]
     resting = await port.fetch_open_orders(None)
     out["open"] = sorted((_same(o) for o in resting), key=lambda o: str(o.client_order_id))
     cancelled = await port.cancel_orders([(PERP, "sl-1"), (PERP, "never"), (ETH, "l-1")])
@@ -92,6 +94,10 @@ async def test_batches_amend_and_batch_cancel_agree() -> None:
     assert direct["same again"] and direct["amend kept the id"]
     assert direct["amend gone"] == ("OrderNotFound", "110001")
     assert direct["amend below mark"] == ("OrderRejected", "110092")
+    assert direct["amended several"] == [
+        ("sl-2", IntentStatus.OPEN, None),
+        ("OrderNotFound", "110001"),
+    ]
     (moved,) = [o for o in direct["open"] if o.client_order_id == "sl-1"]
     assert direct["cancel one"] == [True]
     assert (moved.qty, moved.trigger_price) == (D("0.4"), D(68000))
