@@ -20,13 +20,19 @@ def guard(command: click.Command) -> click.Command:
 
     @wraps(inner)
     def callback(**kwargs: Any) -> Any:
-        for key, flag, example in (
+        for key, flag, example, websocket in (
             (
                 "faults_spec",
                 "--faults",
                 "order/create:drop_after_accept:1;position/list:http503:0.2",
+                False,
             ),
-            ("ws_faults_spec", "--ws-faults", "private:silent:1;public/linear:delay=500:0.1"),
+            (
+                "ws_faults_spec",
+                "--ws-faults",
+                "private:silent:1;public/linear:delay=500:0.1",
+                True,
+            ),
         ):
             spec = kwargs.get(key)
             if not spec:
@@ -34,7 +40,7 @@ def guard(command: click.Command) -> click.Command:
             from bot.sim.faults import Faults
 
             try:
-                Faults().load(spec)
+                Faults(websocket=websocket).load(spec)
             except (ValueError, TypeError) as exc:
                 click.echo(
                     f"{flag}: {exc}; expected endpoint:kind[=param][:when] rules separated by ';'"

@@ -50,6 +50,8 @@ KINDS = (
     "silent",
     "delay",
 )
+WS_KINDS = ("drop", "silent", "delay")
+WS_ENDPOINTS = ("private", "public/linear", "public/spot", "*")
 MESSAGES = {
     10000: "Server Timeout",
     10001: "params error",
@@ -83,12 +85,29 @@ class FaultRule:
         return self.endpoint == "*" or self.endpoint == normalise_endpoint(path)
 
 
+def front_problem(rule: FaultRule, websocket: bool) -> str | None:
+    """Why a rule cannot act on this front (it would load, never fire, or fire as a no-op)."""
+    if websocket:
+        if rule.kind not in WS_KINDS:
+            return f"{rule.kind!r} is not a websocket fault (use {', '.join(WS_KINDS)})"
+        if rule.endpoint not in WS_ENDPOINTS:
+            return f"{rule.endpoint!r} is not a websocket path (use {', '.join(WS_ENDPOINTS)})"
+        if rule.method is not None:
+            return f"@{rule.method}: websocket faults take no HTTP method"
+    elif rule.kind in WS_KINDS or rule.endpoint in WS_ENDPOINTS[:-1]:
+        what = "fault" if rule.kind in WS_KINDS else "path"
+        name = rule.kind if rule.kind in WS_KINDS else rule.endpoint
+        return f"{name!r} is a websocket {what}: give it with --ws-faults (ws_faults=...)"
+    return None
+
+
 @dataclass
 class Faults:
     seed: int = 0
     rules: list[FaultRule] = field(default_factory=list)
     fired: list[tuple[str, str]] = field(default_factory=list)  # (kind, path), for tests and logs
     on_fire: Callable[[FaultRule], None] | None = None  # e.g. a test's event.set
+    websocket: bool = False  # the websocket front's rules (WS_KINDS on WS_ENDPOINTS)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -106,12 +125,19 @@ class Faults:
         """``times``: fire on the next N matches; ``rate``: fire with that chance (then ``times``
         is ignored); both None: always."""
         rule = build_rule(endpoint, kind, param=param, times=times, rate=rate, method=method)
+        self._check(rule)
         self.rules.append(rule)
         return rule
 
     def load(self, spec: str | None) -> None:
-        for text in filter(None, (part.strip() for part in (spec or "").split(";"))):
-            self.rules.append(parse_rule(text))
+        rules = [parse_rule(t) for t in filter(None, (p.strip() for p in (spec or "").split(";")))]
+        for rule in rules:
+            self._check(rule)
+        self.rules.extend(rules)
+
+    def _check(self, rule: FaultRule) -> None:
+        if (problem := front_problem(rule, self.websocket)) is not None:
+            raise ValueError(problem)
 
     def clear(self) -> None:
         self.rules.clear()

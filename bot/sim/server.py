@@ -174,7 +174,7 @@ async def start_simulator(
         faults = Faults(seed=seed)
         faults.load(spec)
     if not isinstance(ws_faults, Faults):
-        ws_spec, ws_faults = ws_faults, Faults(seed=seed)
+        ws_spec, ws_faults = ws_faults, Faults(seed=seed, websocket=True)
         ws_faults.load(ws_spec)
     front = BybitFront(venue, Credentials(api_key, api_secret), faults)
     hub = WsHub(venue, Credentials(api_key, api_secret), ws_faults)

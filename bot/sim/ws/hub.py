@@ -80,7 +80,7 @@ class WsHub:
         clock_ms: Callable[[], int] = wall_ms,
     ) -> None:
         self.venue = venue
-        self.faults = faults or Faults()
+        self.faults = faults or Faults(websocket=True)
         self.tracker = ChangeTracker(venue)
         self.connections: set[Connection] = set()
         self.opened = 0  # sockets ever accepted, for tests of reconnection
