@@ -258,7 +258,9 @@ def _append(
     notional_total = ZERO
     seen_assets: set[str] = set()
     for hedge, group in own.items():
-        series = hedges.setdefault(hedge, HedgeSeries())
+        series = hedges.get(hedge)
+        if series is None:  # not setdefault: that built a HedgeSeries every hedge-hour
+            series = hedges[hedge] = HedgeSeries()
         coins: dict[str, Decimal] = {}  # one coin, or a basket's (a row per coin)
         for r in group:
             if r.spot_asset and r.spot_asset not in coins:
@@ -279,7 +281,7 @@ def _append(
             for r in group
         )
         unprotected = any(r.protected is False for r in group)
-        _push(series, ts, parts.get(hedge, Parts()), spot_value, abs(hedge_value))
+        _push(series, ts, parts.get(hedge) or Parts(), spot_value, abs(hedge_value))
         series.ratio.append(_ratio(hedge_value, spot_value))
         known_target = bool(perps) and all(r.target_size is not None for r in perps)
         series.target_ratio.append(_ratio(target_value, spot_value) if known_target else None)
