@@ -38,13 +38,16 @@ CLOSE_SECONDS = 1.0  # the venue's answer to our close frame, at most (then the 
 
 def stream_client(conn: VenueConnection, ping_seconds: float = 10.0) -> Any:
     """A ccxt.pro client configured like the REST one; with a venue URL (paper) its websocket
-    URLs point at the same host, on Bybit's paths."""
+    URLs point at the same host and path, then Bybit's paths."""
     ccxt_client(conn)  # the same validation (live refused, keys present ...)
     profile = venue_profile(conn.venue)
     client = _client(profile.spot_class, profile, conn, module=ccxt.pro)
     if conn.url:
         parts = urlsplit(conn.url)
-        ws = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+        # the venue URL's path too, as the REST URLs keep it (factory._point_at)
+        ws = (
+            f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}{parts.path.rstrip('/')}"
+        )
         client.urls["api"]["ws"] = {
             "public": {k: f"{ws}/v5/public/{k}" for k in ("spot", "linear", "inverse", "option")},
             "private": {k: f"{ws}/v5/private" for k in ("contract", "usdc", "trade")},
