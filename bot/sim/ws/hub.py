@@ -95,7 +95,8 @@ class WsHub:
         return f"WsHub(connections={len(self.connections)})"
 
     def subscribers(self, topic: str) -> int:
-        return sum(topic in c.topics for c in self.connections)
+        """Live ones: a silent socket stays open (its peer is gone) but listens to nothing."""
+        return sum(topic in c.topics and not c.silent for c in self.connections)
 
     def idle(self) -> bool:
         """Nothing queued or being written on any socket (tests wait for it before a cycle)."""
@@ -184,7 +185,7 @@ class WsHub:
 
     def _push(self, kind: str, topic: str, message: Message) -> None:
         for conn in self.connections:
-            if conn.kind == kind and topic in conn.topics:
+            if conn.kind == kind and topic in conn.topics and not conn.silent:
                 self._queue(conn, message, True)
 
     def _reply(self, conn: Connection, message: Message) -> None:
