@@ -41,6 +41,14 @@ async def test_a_silent_socket_is_caught_by_the_missing_pong() -> None:
         with pytest.raises(ccxt.RequestTimeout):
             await asyncio.wait_for(watch, 10)
         assert not watch.cancelled() and hub(sim).opened == 1
+        # its peer never reads our close frame, so it stays open, but subscribed to nothing:
+        # the replacement socket is the one subscriber (rev11)
+        assert hub(sim).subscribers("wallet") == 0
+        again = asyncio.create_task(ex.watch_balance())
+        await until(lambda: hub(sim).subscribers("wallet") == 1 and hub(sim).opened == 2)
+        assert len(hub(sim).connections) == 2
+        await ctl.wallet("BTC", "4")
+        assert (await asyncio.wait_for(again, 10))["BTC"]["total"] == 4
 
 
 async def test_a_delayed_message_arrives_late_and_whole() -> None:
