@@ -45,7 +45,7 @@ class CycleTrigger:
         self.event.clear()
         full, self.full_due = self.full_due, False
         if full:
-            # without remembered positions the cycle also reads fills (and checks funding)
+            # without remembered positions the cycle also reads fills (funding is read by time)
             engine.memory.positions = None  # type: ignore[attr-defined]
         return full
 
