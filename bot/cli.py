@@ -245,7 +245,9 @@ async def _serve(
         bot = file_config.bot
         async with (
             alerts_running(app, every),
-            stream_trigger(app.connection, bot.mode, bot.stream_ping_seconds) as trigger,
+            stream_trigger(
+                app.connection, bot.mode, bot.stream_ping_seconds, bot.confirm_seconds
+            ) as trigger,
         ):
             await run_loop(
                 app.engine,

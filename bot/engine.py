@@ -90,6 +90,9 @@ class Engine:
         self.stop_fills = StopFillPolicy()
         self._capped: tuple[str, ...] = ()
         self._hold_stops: frozenset[str] = frozenset()
+        # symbols whose change this cycle set aside until a later read confirms it (stream mode
+        # runs that read soon: runner.run_loop)
+        self.awaiting: frozenset[str] = frozenset()
         self.risk_notes = explain.RiskNotes()
         self.flattened: frozenset[str] = frozenset()  # hedges the operator flattened (bot.flatten)
         self._pruned: datetime | None = None  # when old cycle rows were last deleted
@@ -190,6 +193,7 @@ class Engine:
 
     async def run_cycle(self) -> CycleOutcome:
         self._started = time.perf_counter()
+        self.awaiting = frozenset()
         now = self.clock()
         # the cycle's reads in one transaction (issue 10.4)
         cooling = now - timedelta(seconds=self.planner.cooldown_seconds)
@@ -234,6 +238,7 @@ class Engine:
         symbols = [*self.perp_symbols(), *self.spot_symbols()]
         problems = snapshot_problems(snapshot, symbols, self.limits, self.memory.prices)
         unconfirmed = self.memory.unconfirmed_holdings(snapshot, self.spot_assets(), self.quote)
+        self.awaiting = frozenset({*drift, *unconfirmed})
         self.memory.remember(snapshot)
         events += [
             EventRecord("holding_unconfirmed", why, "warning", {"symbol": symbol})

@@ -89,7 +89,7 @@ async def maybe_reload(engine: Engine, watcher: ConfigWatcher) -> None:
 
 
 # read once when the daemon starts (the loop's wait, the stream opened or not)
-RESTART_ONLY = ("mode", "interval", "stream_ping_seconds")
+RESTART_ONLY = ("mode", "interval", "stream_ping_seconds", "confirm_seconds")
 
 
 def restart_only(old: FileConfig, new: FileConfig) -> list[str]:
@@ -207,7 +207,9 @@ async def run_loop(
             if max_cycles is not None and len(outcomes) >= max_cycles:
                 break
             if trigger is not None:
-                await trigger.pause(stop, interval)
+                # a deferred holding or position is confirmed by a separate REST read soon
+                wait = min(interval, trigger.confirm_seconds) if engine.awaiting else interval
+                await trigger.pause(stop, wait)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)

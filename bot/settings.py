@@ -60,6 +60,9 @@ class BotSection(Strict):
     # "stream": the venue's private streams start a cycle at once (README "Stream mode")
     mode: Literal["poll", "stream"] = "poll"
     stream_ping_seconds: float = Field(default=10.0, gt=0, le=60)  # silent after 2 missed pongs
+    # stream mode: a cycle that set a jumped holding or a moved position aside re-reads after
+    # this, not after the whole interval (README "Stream mode")
+    confirm_seconds: float = Field(default=1.0, gt=0, le=60)
     # cycle and target rows older than this are deleted (hourly); 0 keeps them all (README)
     retention_days: float = Field(default=30, ge=0)
 

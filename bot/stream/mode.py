@@ -15,7 +15,7 @@ log = get_logger("bot.stream")
 
 @contextlib.asynccontextmanager
 async def stream_trigger(
-    connection: Any, mode: str, ping_seconds: float
+    connection: Any, mode: str, ping_seconds: float, confirm_seconds: float = 1.0
 ) -> AsyncIterator[CycleTrigger | None]:
     """In stream mode, a CycleTrigger fed by the venue's private streams; otherwise None. The
     stream's failures never end the daemon: polling goes on and the stream reconnects."""
@@ -28,7 +28,7 @@ async def stream_trigger(
         return
     from bot.exchange.ccxt_stream import CcxtTriggerStream, stream_client
 
-    trigger = CycleTrigger()
+    trigger = CycleTrigger(confirm_seconds)
     stream = CcxtTriggerStream(
         stream_client(connection, ping_seconds),
         on_event=trigger.fire,

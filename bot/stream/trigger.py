@@ -17,7 +17,8 @@ class HasMemory(Protocol):
 
 
 class CycleTrigger:
-    def __init__(self) -> None:
+    def __init__(self, confirm_seconds: float = 1.0) -> None:
+        self.confirm_seconds = confirm_seconds  # the wait before a confirming cycle
         self.event = asyncio.Event()
         self.full_due = False
         self.reasons: Counter[str] = Counter()  # what woke the loop, for logs and tests

@@ -25,6 +25,7 @@ class Engine:
         self.full: list[bool] = []
         self.running = 0
         self.overlap = False
+        self.awaiting: frozenset[str] = frozenset()  # what a cycle set aside to confirm
 
     async def run_cycle(self) -> CycleOutcome:
         self.overlap |= self.running > 0
@@ -93,6 +94,14 @@ async def test_the_interval_still_starts_cycles_without_any_update() -> None:
         ),
         30,
     )
+    assert len(outcomes) == 3 and sum(trigger.reasons.values()) == 0
+
+
+async def test_a_cycle_that_set_a_change_aside_is_confirmed_after_confirm_seconds() -> None:
+    trigger, stop = CycleTrigger(confirm_seconds=0.01), asyncio.Event()
+    engine = Engine(trigger, stop, burst_at=0)
+    engine.awaiting = frozenset({"BTC/USDT"})  # every cycle defers: the loop must not sit an hour
+    outcomes = await _loop(engine, trigger, stop)
     assert len(outcomes) == 3 and sum(trigger.reasons.values()) == 0
 
 
