@@ -10,6 +10,8 @@ written, and a cycle's number is taken once its row or anything naming it is sto
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -38,6 +40,13 @@ def _plain_errors() -> Iterator[None]:
         raise
 
 
+class _Unwritable(StoreConflict):
+    """A held cycle record the database refuses (its number taken): dropped, not retried."""
+
+    def __init__(self, what: str, exc: IntegrityError) -> None:
+        super().__init__(str(conflict(what, exc)))
+
+
 def conflict(what: str, exc: IntegrityError) -> StoreConflict:
     # the driver's message names the constraint; the SQL and parameters are left out
     first = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
@@ -52,26 +61,38 @@ class CycleTransactions:
         self._clock = clock
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._held: Held | None = None
+        self._writing = asyncio.Lock()  # held by a transaction writing the held record
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
         """An ORM session in a transaction (queries that load or add mapped rows)."""
-        held = self._held
-        with _plain_errors():
-            async with self._sessions() as session, session.begin():
-                await self._write_held(session, held)
-                yield session
-        self._written(held)
+        async with self._claimed() as held, self._sessions() as session, session.begin():
+            await self._write_held(session, held)
+            yield session
 
     @asynccontextmanager
     async def _core(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a transaction, for Core statements: no ORM session to set up."""
-        held = self._held
-        with _plain_errors():
-            async with self._engine.begin() as conn:
-                await self._write_held(conn, held)
-                yield conn
-        self._written(held)
+        async with self._claimed() as held, self._engine.begin() as conn:
+            await self._write_held(conn, held)
+            yield conn
+
+    @asynccontextmanager
+    async def _claimed(self) -> AsyncIterator[Held | None]:
+        """The held record, taken by one transaction (the alert watcher's run beside the cycle's
+        own: only one of them writes it); given back if that transaction does not commit.
+        ``finish_cycle`` waits while another transaction writes it (``_writing``)."""
+        held, self._held = self._held, None
+        async with self._writing if held is not None else contextlib.nullcontext():
+            try:
+                with _plain_errors():
+                    yield held
+            except _Unwritable:
+                raise
+            except BaseException:
+                if held is not None and self._held is None:
+                    self._held = held  # not written: still owed
+                raise
 
     async def _write_held(self, conn: journal.Conn, held: Held | None, finish: Any = None) -> None:
         if held is None:
@@ -79,13 +100,8 @@ class CycleTransactions:
         record, at = held
         try:
             await journal.add_cycle(conn, record, at, finish)
-        except IntegrityError as exc:
-            self._held = None  # it can never be written
-            raise conflict(f"cycle {record.number}", exc) from exc
-
-    def _written(self, held: Held | None) -> None:
-        if held is not None and self._held is held:
-            self._held = None
+        except IntegrityError as exc:  # it can never be written: not given back
+            raise _Unwritable(f"cycle {record.number}", exc) from exc
 
     async def _flush_held(self) -> None:
         """Write a held cycle record now (``close`` does: a cycle cut short says "started")."""
@@ -120,18 +136,12 @@ class CycleTransactions:
 
     async def finish_cycle(self, number: int, outcome: str, summary: dict[str, Any]) -> None:
         """Raises NotFound when the cycle was never recorded."""
+        async with self._writing:  # another transaction writing the held record: its end
+            pass
         held = self._held
         if held is None or held[0].number != number:
             async with self._core() as c:
                 await journal.finish_cycle(c, number, outcome, summary, self._clock())
             return
-        self._held = None
-        try:
-            async with self._core() as c:  # the held row, written finished: one INSERT
-                await self._write_held(c, held, (self._clock(), outcome, summary))
-        except StoreConflict:
-            raise  # it can never be written
-        except BaseException:
-            if self._held is None:
-                self._held = held  # not written: still owed
-            raise
+        async with self._claimed() as mine, self._engine.begin() as c:  # written finished
+            await self._write_held(c, mine, (self._clock(), outcome, summary))

@@ -3,6 +3,7 @@ cooldown and the order-rate guard from aggregate queries instead of loading rece
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -135,6 +136,22 @@ async def test_a_deferred_cycle_record_is_written_before_anything_else_of_its_cy
         ]
     finally:
         await reader.close()
+
+
+async def test_a_held_record_is_written_once_when_two_transactions_run_at_once(tmp_path) -> None:
+    # the alert watcher reads through the daemon's store while a cycle finishes
+    url = f"sqlite+aiosqlite:///{tmp_path / 'race.db'}"
+    store = Store.from_url(url, clock=lambda: T0)
+    await store.create_schema()
+    try:
+        for number in (1, 2):
+            await store.record_cycle(_record(number), defer=True)
+            await asyncio.gather(
+                store.last_targets(), store.finish_cycle(number, "ok", {}), store.cycles()
+            )
+        assert [(c.number, c.outcome) for c in await store.cycles()] == [(2, "ok"), (1, "ok")]
+    finally:
+        await store.close()
 
 
 async def test_the_cycle_reads_answer_as_the_single_reads(tmp_path) -> None:
