@@ -3,14 +3,17 @@
 the daemon loop (bot.runner.run_loop) in poll mode (10 s interval) and in stream mode.
 
     .venv/bin/python benchmarks/bench_reaction.py [--trials N] [--interval S] [--modes poll,stream]
+                                                  [--change move|double]
 
 One direct hedge (benchmarks/rig.py: 50 coins, 100 000 USDT, cooldown 0), the production path:
 the simulator on loopback, the ccxt port, SQLite, ccxt.pro for the streams. Each trial moves the
 holding by 10% (50 -> 55 -> 50 ...: under the holding-jump confirmation, cycle_memory.py), waits
 for the hedge order (client id ``...-h0``) to reach the venue, then for the bot to go quiet (no
-cycle running, none pending). In poll mode each trial starts at a random point of the interval
-(seeded), as a wallet change would. Prints a Markdown table; ``--append`` adds it to
-benchmarks/REACTION.md with the machine line.
+cycle running, none pending). ``--change double``: the holding doubles and halves instead (50 ->
+100 -> 50 ...): a jump the bot confirms with a second REST read before trading on it, after
+``[bot] confirm_seconds`` (1 s) in stream mode, at the next poll in poll mode. In poll mode each
+trial starts at a random point of the interval (seeded), as a wallet change would. Prints a
+Markdown table; ``--append`` adds it to benchmarks/REACTION.md with the machine line.
 """
 
 from __future__ import annotations
@@ -82,7 +85,12 @@ class Probe:
             await asyncio.sleep(0.005)
 
 
-async def measure(mode: str, trials: int, interval: float, workdir: Path) -> dict[str, list[float]]:
+AMOUNTS = {"move": ("55", "50"), "double": ("100", "50")}
+
+
+async def measure(
+    mode: str, trials: int, interval: float, workdir: Path, change: str = "move"
+) -> dict[str, list[float]]:
     rig = await http_rig(1, workdir, rate_limit=True)
     probe = Probe(rig)
     base = BASES[0]
@@ -127,7 +135,7 @@ async def measure(mode: str, trials: int, interval: float, workdir: Path) -> dic
                 probe.accepted.clear()
                 fired.clear()
                 start = time.monotonic()
-                await ctl.wallet(base, "55" if i % 2 == 0 else "50")
+                await ctl.wallet(base, AMOUNTS[change][i % 2])
                 await asyncio.wait_for(probe.accepted.wait(), interval * 2 + 30)
                 out["reaction"].append(probe.accepted_at - start)
                 if fired:
@@ -161,6 +169,7 @@ async def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--modes", default="poll,stream")
+    parser.add_argument("--change", choices=sorted(AMOUNTS), default="move")
     parser.add_argument("--append", action="store_true", help="append to benchmarks/REACTION.md")
     args = parser.parse_args()
     quiet_logging()
@@ -173,8 +182,9 @@ async def main() -> None:
     extra = []
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes.split(","):
-            result = await measure(mode, args.trials, args.interval, Path(tmp))
-            lines.append(row(mode, args.interval, result["reaction"]))
+            result = await measure(mode, args.trials, args.interval, Path(tmp), args.change)
+            label = mode if args.change == "move" else f"{mode}, holding doubled/halved"
+            lines.append(row(label, args.interval, result["reaction"]))
             if result["to_trigger"]:
                 part = [v * 1000 for v in result["to_trigger"]]
                 extra.append(
