@@ -35,6 +35,35 @@ def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _link(row: dict[str, Any]) -> str:
+    info = row.get("info") or {}
+    return str(info.get("orderLinkId") or row.get("clientOrderId") or "")
+
+
+def _refused(row: dict[str, Any]) -> bool:
+    return not row.get("id") and (row.get("info") or {}).get("code") not in (None, 0, "0")
+
+
+def by_client_id(cids: Sequence[str], rows: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """Each order's row, found by its client id: ccxt's parse_orders sorts a batch's rows by
+    time, so their order is not the request's. Rows without a client id (a refusal may echo
+    none) go to the orders left, in order, only when they are all refusals and as many; an
+    order left without a row is None (its outcome unknown: looked up, never guessed)."""
+    wanted = set(cids)
+    found: dict[str, dict[str, Any]] = {}
+    anonymous: list[dict[str, Any]] = []
+    for row in rows:
+        link = _link(row)
+        if link in wanted and link not in found:
+            found[link] = row
+        else:
+            anonymous.append(row)
+    left = [c for c in cids if c not in found]
+    if len(anonymous) == len(left) and all(not _link(r) and _refused(r) for r in anonymous):
+        found.update(zip(left, anonymous, strict=True))
+    return [found.get(c) for c in cids]
+
+
 async def _settle(outcomes: list[Any], index: int, call: Awaitable[Any]) -> None:
     try:
         outcomes[index] = await call
@@ -149,12 +178,18 @@ class CcxtBatch(CcxtOrders):
                 operation=CREATE_ORDER,
             )
             return list(await asyncio.gather(*(self._lookup(i, error) for i in intents)))
+        matched = by_client_id([i.client_order_id for i in intents], rows)
         return list(
-            await asyncio.gather(*(self._one(i, r) for i, r in zip(intents, rows, strict=True)))
+            await asyncio.gather(*(self._one(i, r) for i, r in zip(intents, matched, strict=True)))
         )
 
-    async def _one(self, intent: OrderIntent, row: dict[str, Any]) -> Outcome:
+    async def _one(self, intent: OrderIntent, row: dict[str, Any] | None) -> Outcome:
         """One order's answer in a batch: its ack, its refusal, or a lookup by client id."""
+        if row is None:
+            unnamed = AmbiguousSubmit(
+                "create_orders: no answer names this order", operation=CREATE_ORDER
+            )
+            return await self._lookup(intent, unnamed)
         info = row.get("info") or {}
         code = info.get("code")
         if code not in (None, 0, "0"):
@@ -198,7 +233,13 @@ class CcxtBatch(CcxtOrders):
                 operation=CANCEL_ORDER,
             )
         # ccxt keeps only the rows: a refused cancel has no order id (Bybit: 110001, gone)
-        return [bool(row.get("id")) for row in rows]
+        matched = by_client_id([cid for _, cid in cancels], rows)
+        return [
+            bool(row.get("id"))
+            if row is not None
+            else ExchangeError("cancel_orders: no answer names this order", operation=CANCEL_ORDER)
+            for row in matched
+        ]
 
     # -- amend --------------------------------------------------------------------------------
 
@@ -254,7 +295,11 @@ class CcxtBatch(CcxtOrders):
                 "edit_orders: the answer does not account for every order", operation=AMEND_ORDER
             )
         out: list[OrderAck | BaseException] = []
-        for (_, cid, _, _), row in zip(amends, rows, strict=True):
+        matched = by_client_id([a[1] for a in amends], rows)
+        for (_, cid, _, _), row in zip(amends, matched, strict=True):
+            if row is None:
+                out.append(TransientError("no answer names this order", operation=AMEND_ORDER))
+                continue
             info = row.get("info") or {}
             code = info.get("code")
             if code not in (None, 0, "0"):
