@@ -45,10 +45,13 @@ def _refused(row: dict[str, Any]) -> bool:
 
 
 def by_client_id(cids: Sequence[str], rows: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
-    """Each order's row, found by its client id: ccxt's parse_orders sorts a batch's rows by
-    time, so their order is not the request's. Rows without a client id (a refusal may echo
-    none) go to the orders left, in order, only when they are all refusals and as many; an
-    order left without a row is None (its outcome unknown: looked up, never guessed)."""
+    """Each order's row. Bybit answers in request order, but ccxt's parse_orders sorts the rows
+    by time: only rows without a time keep that order. Rows are found by their client id; rows
+    without one (a refusal may echo none) go by position while no row has a time, else to the
+    orders left in order when they are all refusals and as many. An order left without a row
+    is None: its outcome unknown, looked up, never guessed."""
+    if len(rows) == len(cids) and all(r.get("timestamp") is None for r in rows):
+        return [r if _link(r) in ("", c) else None for c, r in zip(cids, rows, strict=True)]
     wanted = set(cids)
     found: dict[str, dict[str, Any]] = {}
     anonymous: list[dict[str, Any]] = []
