@@ -19,6 +19,7 @@ from bot.domain import (
     IntentPurpose,
     IntentStatus,
     MarketKind,
+    OpenOrder,
     OrderState,
     Side,
     Snapshot,
@@ -66,6 +67,23 @@ class ReconcileResult:
     spot_changed: dict[str, datetime] = field(default_factory=dict)
 
 
+async def _as_resting(store: Store, ref: IntentRef, order: OpenOrder) -> None:
+    """A resting stop's quantity and trigger are the venue's: an amendment applied whose answer
+    was lost (or a crash before its record) is never sent again, as the stop rests as wanted."""
+    if order.trigger_price is None or (order.qty, order.trigger_price) == (
+        ref.qty,
+        ref.trigger_price,
+    ):
+        return
+    await store.update_intent(
+        ref.client_order_id,
+        IntentStatus.OPEN,
+        qty=order.qty,
+        trigger_price=order.trigger_price,
+        reason=f"as resting on the venue: qty {order.qty}, trigger {order.trigger_price}",
+    )
+
+
 async def resolve_intents(
     port: ExchangePort,
     store: Store,
@@ -81,6 +99,8 @@ async def resolve_intents(
         if ref.status == IntentStatus.OPEN and ref.client_order_id in open_by_cid:
             if ref.purpose != IntentPurpose.STOP:
                 result.blocked.add(ref.symbol)
+            else:
+                await _as_resting(store, ref, open_by_cid[ref.client_order_id])
         else:
             rest.append(ref)
     todo = [i for i in rest if isinstance(i, StoredIntent)]

@@ -73,7 +73,7 @@ _RECENT_ACTIVITY = (
     .group_by(_T.symbol)
 )
 _OPEN_REFS = (
-    select(_T.client_order_id, _T.status, _T.purpose, _T.symbol)
+    select(_T.client_order_id, _T.status, _T.purpose, _T.symbol, _T.qty, _T.trigger_price)
     .where(_T.status.in_([s.value for s in OPEN_STATUSES]))
     .order_by(_T.id.desc())
 )
@@ -102,10 +102,10 @@ async def hedge_activity(
 
 
 async def open_intents(conn: AsyncSession | AsyncConnection) -> list[OpenIntent]:
-    """The intents in OPEN_STATUSES, newest first: the four columns reconcile matches on (a full
+    """The intents in OPEN_STATUSES, newest first: the columns reconcile matches on (a full
     row per resting stop was most of a steady cycle's database time at 200 hedges)."""
     rows = await conn.execute(_OPEN_REFS)
-    return [OpenIntent(c, IntentStatus(s), IntentPurpose(p), y) for c, s, p, y in rows]
+    return [OpenIntent(c, IntentStatus(s), IntentPurpose(p), y, q, t) for c, s, p, y, q, t in rows]
 
 
 async def update_intent(

@@ -69,6 +69,10 @@ class IntentRef(Protocol):
     def purpose(self) -> IntentPurpose: ...
     @property
     def symbol(self) -> str: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def trigger_price(self) -> Decimal | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,8 @@ class OpenIntent:
     status: IntentStatus
     purpose: IntentPurpose
     symbol: str
+    qty: Decimal
+    trigger_price: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
