@@ -53,8 +53,9 @@ class _LeanLoader(importlib.abc.Loader):
         return None  # the default module
 
     def exec_module(self, module: ModuleType) -> None:
+        source = Path(self.origin).read_text(encoding="utf-8")
         kept, lazy = [], set()
-        for line in Path(self.origin).read_text(encoding="utf-8").splitlines():
+        for line in source.splitlines():
             found = _EXCHANGE_LINE.match(line)
             if found and found.group(1) == module.__name__ and found.group(2) == found.group(3):
                 lazy.add(found.group(2))
@@ -62,8 +63,13 @@ class _LeanLoader(importlib.abc.Loader):
                 kept.append(line)
         module.__class__ = _LeanPackage
         module.__dict__["_lazy"] = frozenset(lazy)
-        code = compile("\n".join(kept) + "\n", self.origin, "exec")
-        exec(code, module.__dict__)
+        try:
+            exec(compile("\n".join(kept) + "\n", self.origin, "exec"), module.__dict__)
+        except NameError:
+            # a kept line uses an exchange class (a ccxt of another shape): the file as written
+            module.__class__ = ModuleType
+            del module.__dict__["_lazy"]
+            exec(compile(source, self.origin, "exec"), module.__dict__)
 
 
 class _LeanFinder(importlib.abc.MetaPathFinder):
