@@ -27,3 +27,8 @@ async def test_a_stop_moved_with_its_answer_lost_is_recorded_as_it_rests(tmp_pat
         )
         assert intent.client_order_id == resting.link_id
         assert (intent.qty, intent.trigger_price) == (resting.qty, resting.trigger_price)
+        await b.cycle()  # a steady cycle writes nothing for a stop resting as stored
+        (again,) = await b.app.store.intents(
+            statuses=[IntentStatus.OPEN], purpose=IntentPurpose.STOP
+        )
+        assert again.updated_at == intent.updated_at
