@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from bot.domain import IntentStatus, OpenOrder, OrderAck, OrderIntent
-from bot.errors import OrderNotFound, OrderRejected
+from bot.errors import FatalExchangeError, OrderNotFound, OrderRejected
 from bot.exchange.port import ExchangePort
 from bot.logging import get_logger
 from bot.protect import StopPlan
@@ -60,6 +60,10 @@ async def send_amends(port: ExchangePort, pairs: Sequence[Pair]) -> Sequence[obj
     return await port.amend_stops(amends)
 
 
+def fatal(outcomes: Sequence[object]) -> FatalExchangeError | None:
+    return next((o for o in outcomes if isinstance(o, FatalExchangeError)), None)
+
+
 def _trigger(intent: OrderIntent) -> Decimal:
     assert intent.trigger_price is not None  # amendable() pairs stops only
     return intent.trigger_price
@@ -69,7 +73,7 @@ async def record_amends(
     store: Store, pairs: Sequence[Pair], outcomes: Sequence[object]
 ) -> tuple[list[str], StopPlan]:
     """Returns the client ids amended and, for the amendments that failed, the plan to carry
-    out instead."""
+    out instead. A fatal refusal (``fatal``) is the caller's: it halts, as for any order."""
     amended: list[str] = []
     place: list[OrderIntent] = []
     cancel: list[tuple[str, str]] = []
@@ -78,6 +82,12 @@ async def record_amends(
         if isinstance(outcome, OrderAck):
             await _record(store, order, intent)
             amended.append(cid)
+        elif isinstance(outcome, FatalExchangeError):
+            log.error(
+                "stop-loss not amended: the venue refuses us",
+                symbol=order.symbol,
+                error=str(outcome),
+            )
         elif isinstance(outcome, OrderNotFound | OrderRejected):
             log.warning(
                 "stop-loss not amended; placing a new one", symbol=order.symbol, error=str(outcome)

@@ -22,7 +22,7 @@ from bot.logging import get_logger
 from bot.observe import read_concurrently
 from bot.planner import purpose_of
 from bot.protect import StopPlan, StopPolicy, plan_stops
-from bot.stop_amend import amendable, record_amends, send_amends
+from bot.stop_amend import amendable, fatal, record_amends, send_amends
 from bot.store.records import EventRecord
 from bot.store.repo import Store
 
@@ -81,6 +81,7 @@ async def maintain_stops(
         placed.merge(await send_intents(port, store, instead.place, cycle, snapshot.ts))
         stops = StopPlan(stops.place + instead.place, stops.cancel + instead.cancel)
     placed.amended = amended
+    placed.fatal = placed.fatal or fatal(outcomes)  # the venue refuses us: halt, as for a create
     resting = set(placed.sent)
     # cancel a superseded stop only once its replacement rests: never leave a short bare
     cancels = [
