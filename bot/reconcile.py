@@ -70,11 +70,9 @@ class ReconcileResult:
 async def _as_resting(store: Store, ref: IntentRef, order: OpenOrder) -> None:
     """A resting stop's quantity and trigger are the venue's: an amendment applied whose answer
     was lost (or a crash before its record) is never sent again, as the stop rests as wanted."""
-    if order.trigger_price is None or (order.qty, order.trigger_price) == (
-        ref.qty,
-        ref.trigger_price,
-    ):
-        return
+    moved = (order.qty, order.trigger_price) != (ref.qty, ref.trigger_price)
+    if order.trigger_price is None or order.qty <= 0 or not moved:
+        return  # a listing without a size (a close-position stop) corrects nothing
     await store.update_intent(
         ref.client_order_id,
         IntentStatus.OPEN,
