@@ -29,6 +29,7 @@ from bot.planner import purpose_of
 from bot.store.records import ACCOUNT, MarkRecord, StoredFill
 
 Key = tuple[datetime, int, int]
+ONE = Decimal(1)  # the weight of a sole holder (by identity: Decimal("1.0") is not it)
 
 
 def cycle_of(client_order_id: str | None) -> int:
@@ -60,8 +61,18 @@ class Parts:
     def net(self) -> Decimal:
         return self.spot + self.perp + self.funding - self.fees
 
-    def add(self, other: Parts, weight: Decimal = Decimal(1)) -> None:
+    def add(self, other: Parts, weight: Decimal = ONE) -> None:
         # spelled out: a backtest's report adds parts some 50 times per hedge-hour
+        if weight is ONE:  # x * 1 is x to the digit (every field is a rounded result)
+            self.spot += other.spot
+            self.perp += other.perp
+            self.funding_received += other.funding_received
+            self.funding_paid += other.funding_paid
+            self.fees += other.fees
+            self.slippage += other.slippage
+            self.traded += other.traded
+            self.stop_fills += other.stop_fills
+            return
         self.spot += other.spot * weight
         self.perp += other.perp * weight
         self.funding_received += other.funding_received * weight
@@ -129,7 +140,7 @@ def _fill_parts(fills: Iterable[StoredFill], ref: Decimal, end: Decimal, base: s
 
 def _weights(rows: Sequence[MarkRecord]) -> dict[str, Decimal]:
     if len(rows) == 1:
-        return {rows[0].hedge: Decimal(1)}
+        return {rows[0].hedge: ONE}
     targets = {r.hedge: r.target_size for r in rows if r.target_size is not None}
     total = sum(targets.values(), ZERO)
     if len(targets) == len(rows) and total != 0:
@@ -237,8 +248,9 @@ def _interval(
         parts = _fill_parts(spot_fills[asset], p0, p1, asset)
         parts.spot += (r0.spot_qty or ZERO) * (p1 - p0)
         total.add(parts)
+        share = ONE if len(group) == 1 else ONE / len(group)
         for r in group:
-            per_hedge[r.hedge].add(parts, Decimal(1) / len(group))
+            per_hedge[r.hedge].add(parts, share)
     return per_hedge, total
 
 

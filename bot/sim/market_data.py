@@ -95,14 +95,19 @@ class MarketData:
             value = self._ticked[key] = on_tick(getattr(point, kind), spec.tick)
         return value
 
+    # the cache read inline first: an account valuation asks for the marks some 150 times a bar
     def mark(self, spec: MarketSpec) -> Decimal:
-        return self._on_tick(spec, "mark")
+        value = self._ticked.get((spec.category, spec.symbol, "mark"))
+        return self._on_tick(spec, "mark") if value is None else value
 
     def index(self, spec: MarketSpec) -> Decimal:
-        return self._on_tick(spec, "spot")
+        value = self._ticked.get((spec.category, spec.symbol, "spot"))
+        return self._on_tick(spec, "spot") if value is None else value
 
     def last(self, spec: MarketSpec) -> Decimal:
-        return self._on_tick(spec, "spot" if spec.category == "spot" else "perp")
+        kind = "spot" if spec.category == "spot" else "perp"
+        value = self._ticked.get((spec.category, spec.symbol, kind))
+        return self._on_tick(spec, kind) if value is None else value
 
     def reference(self, spec: MarketSpec) -> Decimal:
         """The price trades happen around: the market's own last price (never the mark)."""
