@@ -112,10 +112,10 @@ async def run_backtest(
         att = await load(cast(Store, store), quote=quote)
     finally:
         await store.close()
+    gaps = find_gaps(data, bases, start, end, quote, minutes, feed)  # the times the replay read
     result = BacktestResult(
-        name, start, start + (steps - 1) * HOUR, steps, bases,
-        find_gaps(data, bases, start, end, quote, minutes), len(venue.liquidations), att, None,
-        outcomes,
+        name, start, start + (steps - 1) * HOUR, steps, bases, gaps, len(venue.liquidations), att,
+        None, outcomes,
     )  # fmt: skip
     if att is not None:
         result.report = build(att, extra(result))
