@@ -72,9 +72,12 @@ async def maintain_stops(
     pairs, stops = amendable(stops, snapshot.open_orders)
     if stops.place:
         await store.add_intents(stops.place)
-    outcomes, placed = await asyncio.gather(
-        send_amends(port, pairs), send_intents(port, store, stops.place, cycle, snapshot.ts)
-    )
+    outcomes: Sequence[object] = []
+    placed = ActResult()
+    if pairs or stops.place:  # a steady cycle has neither: no tasks, no turn of the loop
+        outcomes, placed = await asyncio.gather(
+            send_amends(port, pairs), send_intents(port, store, stops.place, cycle, snapshot.ts)
+        )
     amended, instead = await record_amends(store, pairs, outcomes)
     if instead.place:  # an amendment failed: the plan's own way, a new stop first
         await store.add_intents(instead.place)
