@@ -199,59 +199,81 @@ def _interval(
     funding: Sequence[FundingPayment],
 ) -> tuple[dict[str, Parts], Parts]:
     """The parts of each hedge, and of the account, over the interval that ends at ``rows``."""
-    per_hedge: dict[str, Parts] = defaultdict(Parts)
+    # plain dicts and loops, no defaultdicts or generators: this runs for every hedge-hour of a
+    # backtest's report (most intervals have no fill and no funding)
+    per_hedge: dict[str, Parts] = {}
     total = Parts()
     if not prev:
         return per_hedge, total
     now = {(r.hedge, r.symbol): r for r in rows if r.hedge != ACCOUNT}
     before = [r for r in prev if r.hedge != ACCOUNT]
-    fills_of: dict[str, list[StoredFill]] = defaultdict(list)
-    spot_fills: dict[str, list[StoredFill]] = defaultdict(list)  # by coin: any quote coin
+    fills_of: dict[str, list[StoredFill]] = {}
+    spot_fills: dict[str, list[StoredFill]] = {}  # by coin: any quote coin
     for f in fills:
-        fills_of[f.symbol].append(f)
+        fills_of.setdefault(f.symbol, []).append(f)
         if ":" not in f.symbol:
-            spot_fills[f.symbol.split("/")[0]].append(f)
-    funding_of: dict[str, list[FundingPayment]] = defaultdict(list)
+            spot_fills.setdefault(f.symbol.split("/")[0], []).append(f)
+    funding_of: dict[str, list[FundingPayment]] = {}
     for p in funding:
-        funding_of[p.symbol].append(p)
-    by_symbol: dict[str, list[MarkRecord]] = defaultdict(list)
+        funding_of.setdefault(p.symbol, []).append(p)
+    by_symbol: dict[str, list[MarkRecord]] = {}
     for r in before:
-        by_symbol[r.symbol].append(r)
+        by_symbol.setdefault(r.symbol, []).append(r)
     for symbol, group in by_symbol.items():
-        after = next((now[(r.hedge, symbol)] for r in group if (r.hedge, symbol) in now), None)
+        after = _after(now, group, symbol)
         if after is None or group[0].perp_mark is None or after.perp_mark is None:
             continue
         m0, m1 = group[0].perp_mark, after.perp_mark
         # orders fill at the perp's last price: slippage is measured from it (the mark in rows
         # written before it was kept, where the last-vs-mark basis then counts as slippage)
         last = group[0].perp_last
-        parts = _fill_parts(fills_of[symbol], m0 if last is None else last, m1, "")
+        parts = _fill_parts(fills_of.get(symbol, ()), m0 if last is None else last, m1, "")
         parts.perp, parts.spot = (group[0].position_size or ZERO) * (m1 - m0) + parts.spot, ZERO
-        for p in funding_of[symbol]:
+        for p in funding_of.get(symbol, ()):
             if p.amount >= 0:
                 parts.funding_received += p.amount
             else:
                 parts.funding_paid -= p.amount
         total.add(parts)
         for hedge, w in _weights(group).items():
-            per_hedge[hedge].add(parts, w)
-    holders: dict[str, list[MarkRecord]] = defaultdict(list)
+            _parts_of(per_hedge, hedge).add(parts, w)
+    holders: dict[str, list[MarkRecord]] = {}
     for r in before:
-        if r.spot_asset and all(h.hedge != r.hedge for h in holders[r.spot_asset]):
-            holders[r.spot_asset].append(r)
+        if r.spot_asset:
+            holding = holders.setdefault(r.spot_asset, [])
+            if all(h.hedge != r.hedge for h in holding):
+                holding.append(r)
     for asset, group in holders.items():
         r0 = group[0]
-        after = next((now[(r.hedge, r.symbol)] for r in group if (r.hedge, r.symbol) in now), None)
+        after = _after(now, group, None)
         if after is None or r0.spot_price is None or after.spot_price is None:
             continue
         p0, p1 = r0.spot_price, after.spot_price
-        parts = _fill_parts(spot_fills[asset], p0, p1, asset)
+        parts = _fill_parts(spot_fills.get(asset, ()), p0, p1, asset)
         parts.spot += (r0.spot_qty or ZERO) * (p1 - p0)
         total.add(parts)
         share = ONE if len(group) == 1 else ONE / len(group)
         for r in group:
-            per_hedge[r.hedge].add(parts, share)
+            _parts_of(per_hedge, r.hedge).add(parts, share)
     return per_hedge, total
+
+
+def _after(
+    now: dict[tuple[str, str], MarkRecord], group: Sequence[MarkRecord], symbol: str | None
+) -> MarkRecord | None:
+    """The first of ``group``'s hedges' rows in ``now`` (on ``symbol``, else on each row's own)."""
+    for r in group:
+        after = now.get((r.hedge, r.symbol if symbol is None else symbol))
+        if after is not None:
+            return after
+    return None
+
+
+def _parts_of(per_hedge: dict[str, Parts], hedge: str) -> Parts:
+    parts = per_hedge.get(hedge)
+    if parts is None:
+        parts = per_hedge[hedge] = Parts()
+    return parts
 
 
 def _append(
@@ -262,10 +284,10 @@ def _append(
     parts: dict[str, Parts],
     total_parts: Parts,
 ) -> None:
-    own: dict[str, list[MarkRecord]] = defaultdict(list)
+    own: dict[str, list[MarkRecord]] = {}
     for r in rows:
         if r.hedge != ACCOUNT:
-            own[r.hedge].append(r)
+            own.setdefault(r.hedge, []).append(r)
     spot_total = ZERO
     notional_total = ZERO
     seen_assets: set[str] = set()
@@ -282,17 +304,27 @@ def _append(
             if asset not in seen_assets:
                 seen_assets.add(asset)
                 spot_total += value
+        # loops, not generators (every hedge-hour); the sums add in the same order from ZERO
         perps = [r for r in group if r.perp_size is not None]  # a basket's coin rows have none
-        hedge_value = sum((-(r.perp_size or ZERO) * (r.perp_mark or ZERO) for r in perps), ZERO)
-        target_value = sum((-(r.target_size or ZERO) * (r.perp_mark or ZERO) for r in perps), ZERO)
+        hedge_value = target_value = ZERO
+        for r in perps:
+            hedge_value += -(r.perp_size or ZERO) * (r.perp_mark or ZERO)
+        for r in perps:
+            target_value += -(r.target_size or ZERO) * (r.perp_mark or ZERO)
         notional_total += abs(hedge_value)
-        outside = any(
-            r.target_size is not None
-            and r.perp_size is not None
-            and abs(r.perp_size - r.target_size) > (r.band or ZERO) * abs(r.target_size)
-            for r in group
-        )
-        unprotected = any(r.protected is False for r in group)
+        outside = unprotected = False
+        for r in group:
+            if (
+                r.target_size is not None
+                and r.perp_size is not None
+                and abs(r.perp_size - r.target_size) > (r.band or ZERO) * abs(r.target_size)
+            ):
+                outside = True
+                break
+        for r in group:
+            if r.protected is False:
+                unprotected = True
+                break
         _push(series, ts, parts.get(hedge) or Parts(), spot_value, abs(hedge_value))
         series.ratio.append(_ratio(hedge_value, spot_value))
         known_target = bool(perps) and all(r.target_size is not None for r in perps)
