@@ -34,11 +34,13 @@ def account_value(snapshot: Snapshot, quote: str) -> Decimal:
     return total + sum((p.unrealized_pnl for p in snapshot.positions.values()), ZERO)
 
 
-def _protected(snapshot: Snapshot, symbol: str) -> bool:
-    return any(
-        o.symbol == symbol and o.kind == OrderKind.STOP_MARKET and o.side == Side.BUY
+def _protected(snapshot: Snapshot) -> set[str]:
+    """The symbols with a resting buy stop (a short's stop-loss)."""
+    return {
+        o.symbol
         for o in snapshot.open_orders
-    )
+        if o.kind == OrderKind.STOP_MARKET and o.side == Side.BUY
+    }
 
 
 def _shares(
@@ -68,6 +70,9 @@ def build_marks(
     ]
     pairs: dict[str, dict[str, Decimal | None]] = {}  # symbol -> hedge -> target
     spot_of: dict[str, str] = {}
+    targeted: dict[str, set[str]] = {}  # hedge -> the perps of its latest targets
+    for h, sym in previous:
+        targeted.setdefault(h, set()).add(sym)
     for s in strategies:
         if not s.hedge.enabled:
             continue
@@ -75,11 +80,12 @@ def build_marks(
         if not s.hedge.spot_asset:  # a basket (portfolio): one spot row per coin
             for asset in sorted(getattr(s.params, "assets", ()) or ()):
                 rows.append(_spot_row(ts, cycle, s.hedge.name, asset, snapshot, quote))
-        symbols = {sym for (h, sym) in previous if h == s.hedge.name} or {s.hedge.perp_symbol}
+        symbols = targeted.get(s.hedge.name) or {s.hedge.perp_symbol}
         for sym in symbols:
             if sym:
                 t = previous.get((s.hedge.name, sym))
                 pairs.setdefault(sym, {})[s.hedge.name] = t.size if t is not None else None
+    stops = _protected(snapshot) if pairs else set()
     for symbol, targets in sorted(pairs.items()):
         pos = snapshot.positions.get(symbol)
         size = pos.size if pos is not None else ZERO
@@ -107,7 +113,7 @@ def build_marks(
                     perp_mark=mark,
                     target_size=targets[hedge],
                     band=band,
-                    protected=share >= 0 or _protected(snapshot, symbol),
+                    protected=share >= 0 or symbol in stops,
                     perp_last=ticker.last if ticker is not None else None,
                 )
             )
