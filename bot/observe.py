@@ -5,8 +5,7 @@ funding from the same tickers, open orders once for all perps."""
 from __future__ import annotations
 
 import asyncio
-import types
-from collections.abc import Coroutine, Generator, Iterator, Mapping, Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +38,7 @@ async def read_concurrently(*reads: Coroutine[Any, Any, Any]) -> list[Any]:
             for rest in reads[i + 1 :]:
                 rest.close()
             raise
-        return await _as_tasks(results, errors, _resume(read, waiting), reads[i + 1 :])
+        return await _as_tasks(results, errors, _Carried(read, waiting), reads[i + 1 :])
     if errors:
         raise _worst(errors) from None
     return results
@@ -81,27 +80,33 @@ async def _raise(exc: BaseException) -> None:
     raise exc
 
 
-async def _resume(read: Coroutine[Any, Any, Any], waiting: Any) -> Any:
-    return await _carry_on(read, waiting)
+class _Carried(Coroutine[Any, Any, Any]):
+    """A read that took its first step and waits for ``waiting`` (the future it yielded), as a
+    coroutine for a task to carry on: the task's first step gets that future back; what it sends
+    or throws in later goes on to the read, a cancellation before that first step too (an
+    ``async def`` wrapper would drop it and leave the read suspended, not cancelled)."""
 
+    def __init__(self, read: Coroutine[Any, Any, Any], waiting: Any) -> None:
+        self._read, self._waiting, self._started = read, waiting, False
 
-@types.coroutine
-def _carry_on(read: Coroutine[Any, Any, Any], waiting: Any) -> Generator[Any, None, Any]:
-    """A read that took its first step and yielded ``waiting`` (the future it waits for), carried
-    on by the task that awaits this: what the task sends or throws in goes on to the read."""
-    while True:
-        try:
-            yield waiting
-        except BaseException as exc:  # a cancellation, above all
-            try:
-                waiting = read.throw(exc)
-            except StopIteration as done:
-                return done.value
-            continue
-        try:
-            waiting = read.send(None)
-        except StopIteration as done:
-            return done.value
+    def send(self, value: Any) -> Any:
+        if not self._started:
+            self._started = True
+            return self._waiting
+        return self._read.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        self._started = True
+        return self._read.throw(typ if val is None else val)
+
+    def close(self) -> None:
+        self._read.close()
+
+    def __await__(self) -> Any:  # awaited directly: the same steps, as an iterator
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
 
 
 async def observe(

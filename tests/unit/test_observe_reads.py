@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.errors import FatalExchangeError, TransientError
-from bot.observe import read_concurrently
+from bot.observe import _Carried, read_concurrently
 
 
 async def _value(v: object, log: list[str] | None = None) -> object:
@@ -54,7 +54,7 @@ async def test_every_read_runs_and_the_fatal_error_is_raised_over_a_transient_on
 
 
 async def test_a_read_that_waits_is_carried_on_by_a_task_with_the_rest() -> None:
-    gate, log = asyncio.Event(), []
+    gate, log = asyncio.Event(), list[str]()
     reading = asyncio.ensure_future(
         read_concurrently(_value(1), _waits(2, gate, log), _value(3), _waits(4, gate, log))
     )
@@ -65,14 +65,14 @@ async def test_a_read_that_waits_is_carried_on_by_a_task_with_the_rest() -> None
 
 
 async def test_an_earlier_error_cancels_a_read_that_waits() -> None:
-    gate, log = asyncio.Event(), []
+    gate, log = asyncio.Event(), list[str]()
     with pytest.raises(TransientError, match="down"):
         await read_concurrently(_fail(TransientError("down")), _waits(2, gate, log), _value(3))
     assert log == ["cancelled 2"]
 
 
 async def test_a_waiting_reads_error_cancels_the_other_waiting_ones() -> None:
-    gate, log = asyncio.Event(), []
+    gate, log = asyncio.Event(), list[str]()
 
     async def fails_later() -> None:
         await asyncio.sleep(0)
@@ -84,10 +84,21 @@ async def test_a_waiting_reads_error_cancels_the_other_waiting_ones() -> None:
 
 
 async def test_cancelling_the_caller_cancels_the_read_it_carries_on() -> None:
-    gate, log = asyncio.Event(), []
+    gate, log = asyncio.Event(), list[str]()
     reading = asyncio.ensure_future(read_concurrently(_waits(1, gate, log)))
     await asyncio.sleep(0)
     reading.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reading
+    assert log == ["cancelled 1"]
+
+
+async def test_a_started_read_whose_task_is_cancelled_before_its_first_step_is_cancelled() -> None:
+    gate, log = asyncio.Event(), list[str]()
+    read = _waits(1, gate, log)
+    waiting = read.send(None)  # its first step, taken in place: it waits on the gate
+    task = asyncio.get_running_loop().create_task(_Carried(read, waiting))
+    task.cancel()  # before the task ran at all: the read itself must see the cancellation
+    with pytest.raises(asyncio.CancelledError):
+        await task
     assert log == ["cancelled 1"]
