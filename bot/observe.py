@@ -119,12 +119,14 @@ async def observe(
     history: Mapping[str, tuple[Bar, ...]] | None = None,
     funding_history: Mapping[str, tuple[FundingRate, ...]] | None = None,
 ) -> Snapshot:
-    balances, positions, tickers, funding, open_orders = await read_concurrently(
+    # the open-order listing first: on a large account it is the one read that pages, each page
+    # waiting for the one before; asked first, it is answered first and its next page goes sooner
+    open_orders, balances, positions, tickers, funding = await read_concurrently(
+        port.fetch_open_orders(None),
         port.fetch_balances(),
         port.fetch_positions(),
         port.fetch_tickers([*perp_symbols, *spot_symbols]),
         port.fetch_funding_rates(perp_symbols),
-        port.fetch_open_orders(None),
     )
     return Snapshot(
         ts=now,
