@@ -28,16 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import machine
-from benchmarks.rig import BASES, http_rig, percentile, quiet_logging
-from bot.exchange.factory import VenueConnection
+from benchmarks.rig import BASES, http_rig, percentile, quiet_logging, sim_connection
 from bot.runner import ConfigWatcher, run_loop
 from bot.sim.control_client import SimControl
-from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from bot.stream.mode import stream_trigger
 
 SETTLE = 0.05  # seconds the bot must stay quiet before the next trial (a benchmark, not a test)
@@ -95,13 +91,7 @@ async def measure(
     probe = Probe(rig)
     base = BASES[0]
     rng = random.Random(11)
-    conn = VenueConnection(
-        venue="bybit",
-        mode="paper",
-        api_key=SecretStr(DEFAULT_API_KEY),
-        api_secret=SecretStr(DEFAULT_API_SECRET),
-        url=rig.sim.url,
-    )
+    conn = sim_connection(rig.sim.url, rate_limit=True)
     out: dict[str, list[float]] = {"reaction": [], "to_trigger": []}
     stop = asyncio.Event()
     try:

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ccxt.base import errors as ccxt_errors
-from pydantic import SecretStr
-from rig import START, STEP
+from rig import START, STEP, sim_connection
 from venue_process import VenueProcess
 
 from bot.engine import Engine
@@ -36,7 +35,6 @@ from bot.settings import parse_config
 from bot.sim import persist
 from bot.sim.control_client import SimControl
 from bot.sim.markets import VenueConfig
-from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from bot.sim.synthetic import SyntheticFeed
 from bot.sim.venue import Venue
 from bot.store import Store
@@ -58,14 +56,7 @@ def config_text(coins: list[str]) -> str:
 
 
 def conn(url: str, *, limiter: bool = False) -> VenueConnection:
-    return VenueConnection(
-        venue="bybit",
-        mode="paper",
-        api_key=SecretStr(DEFAULT_API_KEY),
-        api_secret=SecretStr(DEFAULT_API_SECRET),
-        url=url,
-        enable_rate_limit=limiter,
-    )
+    return sim_connection(url, rate_limit=limiter)
 
 
 @dataclass

@@ -75,6 +75,18 @@ def bases(n: int) -> list[str]:
     return [*BASES[:n], *(f"C{i:03d}" for i in range(len(BASES), n))]
 
 
+def sim_connection(url: str, *, rate_limit: bool = False) -> VenueConnection:
+    """How paper mode reaches the simulator: Bybit, the simulator's keys, ``url``."""
+    return VenueConnection(
+        venue="bybit",
+        mode="paper",
+        api_key=SecretStr(DEFAULT_API_KEY),
+        api_secret=SecretStr(DEFAULT_API_SECRET),
+        url=url,
+        enable_rate_limit=rate_limit,
+    )
+
+
 def config_text(bases: list[str]) -> str:
     # orders a minute: the warm-up hedges every coin in one cycle (200 at most)
     text = "[planner]\ncooldown_seconds = 0\n[risk]\nmax_orders_per_minute = 1000\n"
@@ -220,14 +232,7 @@ async def http_rig(n: int, workdir: Path, *, rate_limit: bool) -> Rig:
     venue = make_venue(n)
     sim = await start_simulator(venue=venue)
     port = create_exchange(
-        VenueConnection(
-            venue="bybit",
-            mode="paper",
-            api_key=SecretStr(DEFAULT_API_KEY),
-            api_secret=SecretStr(DEFAULT_API_SECRET),
-            url=sim.url,
-            enable_rate_limit=rate_limit,
-        ),
+        sim_connection(sim.url, rate_limit=rate_limit),
         budget=None if rate_limit else RequestBudget(rate=UNPACED_BUDGET),
     )
     db = workdir / f"http-{n}-{int(rate_limit)}.db"

@@ -33,7 +33,7 @@ def chromium_binary() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-# skipped only on a developer machine without chromium; under CI (.ci/run installs it) a missing
+# skipped only on a developer machine without chromium; under CI (.ci/run sets CI and installs it) a missing
 # browser fails the tests instead of hiding them
 needs_chromium = pytest.mark.skipif(
     chromium_binary() is None and not os.environ.get("CI"), reason=NOT_INSTALLED

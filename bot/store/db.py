@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -16,6 +17,7 @@ from bot.logging import REDACTOR
 from bot.store.errors import DatabaseUnavailable
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/hedgebot.db"
+T = TypeVar("T")
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -147,6 +149,19 @@ def transactional_ddl(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def run_sync(url: str | URL, fn: Callable[[Connection], T], *, write: bool = False) -> T:
+    """``fn`` on one connection of a short-lived engine: a read, or with ``write`` one
+    transaction whose DDL commits or rolls back with it."""
+    engine = make_engine(url)
+    if write:
+        transactional_ddl(engine)
+    try:
+        async with engine.begin() if write else engine.connect() as conn:
+            return await conn.run_sync(fn)
+    finally:
+        await engine.dispose()
 
 
 def unavailable(url: URL, exc: BaseException) -> DatabaseUnavailable:

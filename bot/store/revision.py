@@ -13,8 +13,8 @@ from bot.logging import get_logger
 from bot.store.db import (
     DatabaseUnavailable,
     describe,
-    make_engine,
     parse_url,
+    run_sync,
     sqlite_file,
     unavailable,
 )
@@ -23,12 +23,7 @@ from bot.store.schema_head import VERSION_TABLE, head_revision
 
 async def current_revision(url: str) -> str | None:
     """The revision the database is at; None for an empty (never migrated) database."""
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(_current)
-    finally:
-        await engine.dispose()
+    return await run_sync(url, _current)
 
 
 def _current(conn: Connection) -> str | None:
@@ -72,15 +67,7 @@ async def create_at_head(url: str) -> bool:
     models and the migrations describe one schema (tests/integration/test_migrations.py and
     test_store_revision.py check it). Returns False, touching nothing, if any table exists:
     that database is Alembic's to migrate."""
-    from bot.store.db import transactional_ddl
-
-    engine = make_engine(url)
-    transactional_ddl(engine)
-    try:
-        async with engine.begin() as conn:
-            return await conn.run_sync(_create_at_head)
-    finally:
-        await engine.dispose()
+    return await run_sync(url, _create_at_head, write=True)
 
 
 def _create_at_head(conn: Connection) -> bool:

@@ -50,15 +50,19 @@ TRANSPORTS = ("inprocess", "http")
 def ccxt_port(url: str, *, rate_limit: bool = False, timeout_ms: int = 10_000) -> ExchangePort:
     """The port production builds in paper mode, pointed at ``url``."""
     return create_exchange(
-        VenueConnection(
-            venue="bybit",
-            mode="paper",
-            api_key=SecretStr(DEFAULT_API_KEY),
-            api_secret=SecretStr(DEFAULT_API_SECRET),
-            url=url,
-            timeout_ms=timeout_ms,
-            enable_rate_limit=rate_limit,
-        )
+        paper_connection(url, timeout_ms=timeout_ms, enable_rate_limit=rate_limit)
+    )
+
+
+def paper_connection(url: str, secret: str = DEFAULT_API_SECRET, **options: Any) -> VenueConnection:
+    """How paper mode reaches the simulator at ``url``: Bybit, the simulator's keys."""
+    return VenueConnection(
+        venue="bybit",
+        mode="paper",
+        api_key=SecretStr(DEFAULT_API_KEY),
+        api_secret=SecretStr(secret),
+        url=url,
+        **options,
     )
 
 

@@ -13,20 +13,19 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
 from bot.engine import CycleOutcome, Engine
 from bot.exchange.ccxt_stream import CcxtTriggerStream, stream_client
 from bot.exchange.factory import VenueConnection
 from bot.runner import ConfigWatcher, run_loop
 from bot.sim.manual import ManualFeed
-from bot.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, RunningSimulator, start_simulator
+from bot.sim.server import DEFAULT_API_SECRET, RunningSimulator, start_simulator
 from bot.sim.venue import Venue
 from bot.sim.ws.changes import PRIVATE_TOPICS
 from bot.sim.ws.hub import WsHub
 from bot.stream.mode import stream_trigger
 from bot.stream.trigger import CycleTrigger
 from tests.fixtures.sim.harness import T0
+from tests.integration import http_rig
 
 if TYPE_CHECKING:
     from tests.integration.paper import Paper
@@ -91,14 +90,7 @@ class StreamBot:
 
 
 def paper_connection(url: str, secret: str = DEFAULT_API_SECRET) -> VenueConnection:
-    return VenueConnection(
-        venue="bybit",
-        mode="paper",
-        api_key=SecretStr(DEFAULT_API_KEY),
-        api_secret=SecretStr(secret),
-        url=url,
-        enable_rate_limit=False,
-    )
+    return http_rig.paper_connection(url, secret, enable_rate_limit=False)
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from bot.store.db import DEFAULT_URL, make_engine
+from bot.store.db import DEFAULT_URL, run_sync
 from bot.store.migrate import current_revision, downgrade, head_revision, schema_status, upgrade
 from bot.store.models import Base
 
@@ -31,15 +31,6 @@ TABLES = {
 }
 
 
-async def _inspect(url: str, fn: Any) -> Any:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(fn)
-    finally:
-        await engine.dispose()
-
-
 def _tables(conn: Connection) -> set[str]:
     return set(inspect(conn).get_table_names()) - {"alembic_version"}
 
@@ -54,29 +45,29 @@ async def test_empty_to_head(db_url: str) -> None:
     assert await schema_status(db_url) == (None, head)
     await upgrade(db_url)
     assert await schema_status(db_url) == (head, head)
-    assert await _inspect(db_url, _tables) == TABLES
+    assert await run_sync(db_url, _tables) == TABLES
     await upgrade(db_url)  # already at head: nothing to do, nothing breaks
     assert await current_revision(db_url) == head
 
 
 async def test_migrated_schema_matches_the_models(db_url: str) -> None:
     await upgrade(db_url)
-    assert await _inspect(db_url, _diff) == []
+    assert await run_sync(db_url, _diff) == []
 
 
 async def test_models_differ_from_an_empty_database(db_url: str) -> None:
     # guards the test above: the comparison does see missing tables
-    diff = await _inspect(db_url, _diff)
+    diff = await run_sync(db_url, _diff)
     assert {d[1].name for d in diff if d[0] == "add_table"} == TABLES
 
 
 async def test_downgrade_to_base_and_back(db_url: str) -> None:
     await upgrade(db_url)
     await downgrade(db_url, "base")
-    assert await _inspect(db_url, _tables) == set()
+    assert await run_sync(db_url, _tables) == set()
     assert await current_revision(db_url) is None
     await upgrade(db_url)
-    assert await _inspect(db_url, _tables) == TABLES
+    assert await run_sync(db_url, _tables) == TABLES
 
 
 async def test_default_url_creates_the_data_directory(

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from bot.store.db import make_engine
+from bot.store.db import run_sync
 from bot.store.migrate import alembic_config, upgrade
 from bot.store.revision import create_at_head, current_revision, head_revision
 
@@ -46,21 +46,12 @@ def _schema(conn: Connection) -> dict[str, Any]:
     }
 
 
-async def _read(url: str) -> Any:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(_schema)
-    finally:
-        await engine.dispose()
-
-
 async def test_a_fresh_database_created_at_head_is_the_migrated_schema(tmp_path) -> None:
     migrated, fresh = (f"sqlite+aiosqlite:///{tmp_path / n}" for n in ("m.db", "f.db"))
     await upgrade(migrated)
     assert await create_at_head(fresh)
     assert await current_revision(fresh) == head_revision()
-    assert await _read(fresh) == await _read(migrated)
+    assert await run_sync(fresh, _schema) == await run_sync(migrated, _schema)
     assert not await create_at_head(migrated)  # tables there: Alembic's to migrate
     await upgrade(fresh)  # Alembic takes it as at head
     assert await current_revision(fresh) == head_revision()
